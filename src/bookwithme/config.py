@@ -1,0 +1,73 @@
+"""Runtime configuration, read from the environment (prefix ``BOOKWITHME_``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    """Every setting of SPEC section 5. Nothing here is read at import time: the app,
+    the CLI and the tests each build their own ``Settings``."""
+
+    model_config = SettingsConfigDict(env_prefix="BOOKWITHME_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str | None = Field(default=None, repr=False)
+    smtp_url: str | None = Field(default=None, repr=False)
+    mail_from: str = "bookwithme <bookings@localhost>"
+    online_meeting_url_template: str = "https://meet.jit.si/bookwithme-{token}"
+    embedded_worker: bool = True
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("database_url", "secret_key", "smtp_url")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'bookwithme.db').resolve()}"
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The configured key, else one generated on first use and kept under ``data_dir``
+        so sessions and encrypted calendar passwords survive a restart."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / SECRET_KEY_FILE
+        try:
+            existing = path.read_text().strip()
+        except FileNotFoundError:
+            existing = ""
+        if existing:
+            return existing
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # O_EXCL: if two processes start at once, the first one's key wins.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+        return key
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
