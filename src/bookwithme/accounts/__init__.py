@@ -1,0 +1,1 @@
+"""Users, passwords, browser sessions, personal access tokens and first-run setup."""

@@ -1,0 +1,69 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.responses import JSONResponse
+
+from bookwithme import __version__
+from bookwithme.config import Settings
+from bookwithme.db import make_engine, make_session_factory
+from bookwithme.paths import STATIC_DIR
+from bookwithme.web import pages_accounts, pages_organizer
+from bookwithme.web.api import router as api_router
+from bookwithme.web.errors import install_error_handlers
+from bookwithme.web.middleware import BodySizeLimit, CSRFProtection, SecurityHeaders
+
+log = logging.getLogger("bookwithme")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="bookwithme",
+        version=__version__,
+        summary="A self-hostable personal booking page.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.set_up = False
+
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz(request: Request) -> JSONResponse:
+        try:
+            with request.app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("health check: the database does not answer")
+            return JSONResponse(
+                {"error": {"code": "database_unavailable", "message": "The database does not answer."}},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok"})
+
+    app.include_router(api_router)
+    app.include_router(pages_accounts.router)
+    app.include_router(pages_organizer.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    app.add_middleware(CSRFProtection, secret=settings.resolved_secret_key, secure=settings.secure_cookies)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodySizeLimit)
+    return app

@@ -1,0 +1,72 @@
+"""Domain errors carry their HTTP meaning; ``web/errors.py`` renders them as JSON for the API
+and as a page for the browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "bad_request"
+    default_message = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, *, details: Any = None) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        super().__init__(self.message)
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+    default_message = "Not found."
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    code = "unauthorized"
+    default_message = "Sign in or send a valid personal access token."
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+    default_message = "You are not allowed to do this."
+
+
+class PersonalBookingsDisabled(Forbidden):
+    code = "personal_bookings_disabled"
+    default_message = "Personal bookings is turned off for your account by your administrator."
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+    default_message = "This conflicts with the current state."
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    default_message = "An account with this email address already exists."
+
+
+class AlreadySetUp(Conflict):
+    code = "already_set_up"
+    default_message = "bookwithme is already set up; sign in instead."
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+    code = "validation_error"
+    default_message = "Some fields are not valid."
+
+
+class TooManyAttempts(DomainError):
+    status_code = 429
+    code = "too_many_attempts"
+    default_message = "Too many failed attempts. Wait a few minutes and try again."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,1 @@
+"""When an organizer meets: schedule rules (``schedules``) and the pure slot engine (``slots``)."""

@@ -1,0 +1,94 @@
+"""Dependencies shared by every route: the unit of work, settings and the signed-in user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from bookwithme.accounts import service as accounts
+from bookwithme.accounts.sessions import SESSION_COOKIE, decode_session
+from bookwithme.config import Settings
+from bookwithme.db import session_scope
+from bookwithme.errors import Forbidden, Unauthorized
+from bookwithme.models import User
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed before the response is sent when the route
+    succeeds, rolled back when anything raises."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with session_scope(factory) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+class NotSignedIn(Unauthorized):
+    """Raised by page routes; the browser is sent to the sign-in page."""
+
+
+def _user_from_request(request: Request, session: Session, settings: Settings) -> User | None:
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        # A request that names a token is judged by the token alone, never by a cookie.
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
+        user = accounts.user_for_api_token(session, token)
+        if user is None:
+            raise Unauthorized("This personal access token is not valid or has been revoked.")
+        return user
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    claims = decode_session(settings.resolved_secret_key, cookie)
+    if claims is None:
+        return None
+    return accounts.user_for_session(session, claims)
+
+
+def current_user(request: Request, session: SessionDep, settings: SettingsDep) -> User:
+    user = _user_from_request(request, session, settings)
+    if user is None:
+        raise Unauthorized()
+    request.state.user = user
+    return user
+
+
+def current_admin(user: Annotated[User, Depends(current_user)]) -> User:
+    if not user.is_admin:
+        raise Forbidden("Only administrators can do this.")
+    return user
+
+
+def page_user(request: Request, session: SessionDep, settings: SettingsDep) -> User:
+    user = _user_from_request(request, session, settings)
+    if user is None:
+        raise NotSignedIn()
+    request.state.user = user
+    return user
+
+
+def optional_page_user(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:
+    return _user_from_request(request, session, settings)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+CurrentAdmin = Annotated[User, Depends(current_admin)]
+PageUser = Annotated[User, Depends(page_user)]
+OptionalPageUser = Annotated[User | None, Depends(optional_page_user)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

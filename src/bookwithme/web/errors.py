@@ -1,0 +1,161 @@
+"""One place turns every error into the JSON shape of SPEC 3 for the API, or a friendly
+page for a browser."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from bookwithme.errors import AlreadySetUp, DomainError, TooManyAttempts
+from bookwithme.web.deps import NotSignedIn
+from bookwithme.web.setup_gate import SetupRequired
+from bookwithme.web.templating import render
+
+log = logging.getLogger("bookwithme")
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    410: "gone",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+HTTP_MESSAGES = {
+    404: "Nothing is here. Check the address.",
+    405: "This method is not allowed here.",
+    500: "Something went wrong on our side. Nothing was saved; please try again.",
+}
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+def wants_html(request: Request) -> bool:
+    if request.url.path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_response(
+    request: Request,
+    status_code: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    if wants_html(request):
+        page = render(
+            request,
+            "error.html",
+            {
+                "status_code": status_code,
+                "title": HTTPStatus(status_code).phrase,
+                "message": message,
+                "code": code,
+            },
+            status_code=status_code,
+        )
+        page.headers.update(headers or {})
+        return page
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status_code, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    return ".".join(str(p) for p in parts)
+
+
+def _message(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        return "The request body is not valid JSON."
+    message = str(error.get("msg", "is not valid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+    if error.get("type") == "missing" and tuple(error.get("loc", ())) == ("body",):
+        return "A JSON body is required."
+    return message
+
+
+def validation_details(errors: Any) -> list[dict[str, str]]:
+    return [{"field": _field_name(tuple(e.get("loc", ()))), "message": _message(e)} for e in errors]
+
+
+def summarize(details: list[dict[str, str]]) -> str:
+    parts = [f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details[:3]]
+    more = len(details) - 3
+    text = "; ".join(parts)
+    if more > 0:
+        text += f" (and {more} more)"
+    return text or "The request is not valid."
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if wants_html(request) or request.method == "GET":
+            target = request.url.path
+            if request.url.query:
+                target += "?" + request.url.query
+            return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
+        return error_response(request, exc.status_code, exc.code, exc.message)
+
+    @app.exception_handler(SetupRequired)
+    async def _setup_required(request: Request, exc: SetupRequired) -> Response:
+        if wants_html(request) or request.method in ("GET", "HEAD"):
+            return RedirectResponse("/setup", status_code=303)
+        return error_response(request, exc.status_code, exc.code, exc.message)
+
+    @app.exception_handler(AlreadySetUp)
+    async def _already_set_up(request: Request, exc: AlreadySetUp) -> Response:
+        if wants_html(request) or request.method in ("GET", "HEAD"):
+            return RedirectResponse("/signin", status_code=303)
+        return error_response(request, exc.status_code, exc.code, exc.message)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        headers = None
+        if isinstance(exc, TooManyAttempts):
+            headers = {"Retry-After": str(exc.retry_after)}
+        return error_response(
+            request, exc.status_code, exc.code, exc.message, exc.details, headers
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        code = HTTP_CODES.get(exc.status_code, "error")
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        if detail is None or detail == HTTPStatus(exc.status_code).phrase:
+            detail = HTTP_MESSAGES.get(exc.status_code, HTTPStatus(exc.status_code).phrase + ".")
+        return error_response(
+            request, exc.status_code, code, detail, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        details = validation_details(exc.errors())
+        return error_response(request, 422, "validation_error", summarize(details), details)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal_error", HTTP_MESSAGES[500])

@@ -1,0 +1,191 @@
+"""ASGI middleware: request size limit, CSRF protection and security headers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from asgi_csrf import asgi_csrf
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bookwithme.accounts.sessions import SESSION_COOKIE
+from bookwithme.web.templating import templates
+
+MAX_BODY_BYTES = 1024 * 1024
+CSRF_COOKIE = "csrftoken"
+# Forms that work before anyone is signed in, still protected against login CSRF.
+ALWAYS_CHECKED_PATHS = frozenset({"/setup", "/signin"})
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    for key, value in scope.get("headers") or []:
+        if key == name:
+            return bytes(value)
+    return b""
+
+
+def _accepts_html(scope: Scope) -> bool:
+    return not scope["path"].startswith("/api/") and b"text/html" in _header(scope, b"accept")
+
+
+async def send_error(
+    scope: Scope, send: Send, status: int, code: str, message: str, title: str = "Error"
+) -> None:
+    """An error in the SPEC's JSON shape, or a small page for a browser, from middleware
+    (which runs outside the app's exception handlers)."""
+    if _accepts_html(scope):
+        body = templates.get_template("error.html").render(
+            status_code=status, title=title, message=message, code=code, csrf_token="",
+            current_user=None,
+        )
+        content_type = b"text/html; charset=utf-8"
+        payload = body.encode()
+    else:
+        payload = json.dumps({"error": {"code": code, "message": message}}).encode()
+        content_type = b"application/json"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``MAX_BODY_BYTES`` with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared:
+            try:
+                too_big = int(declared) > self.max_bytes
+            except ValueError:
+                await send_error(scope, send, 400, "bad_request", "Content-Length is not a number.")
+                return
+            if too_big:
+                await self._refuse(scope, send)
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        await send_error(
+            scope,
+            send,
+            413,
+            "payload_too_large",
+            f"The request body is larger than {self.max_bytes // 1024} KiB.",
+        )
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _skip_csrf(scope: Scope) -> bool:
+    """Only requests that carry our session cookie can ride on a signed-in browser, so only
+    they (and the sign-in and setup forms) need the token. Bearer requests are skipped by
+    asgi-csrf itself."""
+    if scope["path"] in ALWAYS_CHECKED_PATHS:
+        return False
+    return SESSION_COOKIE.encode() not in _header(scope, b"cookie")
+
+
+class CSRFProtection:
+    """Double-submit CSRF tokens (asgi-csrf): a signed ``csrftoken`` cookie that every unsafe
+    request made with the session cookie must repeat, in the ``csrftoken`` form field or the
+    ``X-CSRFToken`` header."""
+
+    def __init__(self, app: ASGIApp, secret: str, secure: bool) -> None:
+        self.app = asgi_csrf(
+            app,
+            cookie_name=CSRF_COOKIE,
+            signing_secret=secret,
+            skip_if_scope=_skip_csrf,
+            cookie_secure=secure,
+            send_csrf_failed=self._failed,
+        )
+
+    @staticmethod
+    async def _failed(scope: Scope, send: Send, _reason: Any) -> None:
+        await send_error(
+            scope,
+            send,
+            403,
+            "csrf_failed",
+            "This form is out of date or was not sent by bookwithme. Reload the page and try "
+            "again. (API clients: send the X-CSRFToken header, or use a personal access token.)",
+            title="Form expired",
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            try:
+                _header(scope, b"cookie").decode("utf-8")
+            except UnicodeDecodeError:
+                await send_error(scope, send, 400, "bad_request", "The Cookie header is not valid.")
+                return
+            content_type = _header(scope, b"content-type")
+            if content_type.startswith(b"multipart/form-data") and b"boundary=" not in content_type:
+                await send_error(scope, send, 400, "bad_request", "The multipart body has no boundary.")
+                return
+        try:
+            await self.app(scope, receive, send)
+        except UnicodeDecodeError:
+            await send_error(scope, send, 400, "bad_request", "The form is not valid UTF-8.")
+
+
+class SecurityHeaders:
+    """Pages carry tokens in their URLs (private links, manage links), so no Referer leaves
+    the site; nothing may frame the pages."""
+
+    HEADERS = [
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+    ]
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers") or []) + self.HEADERS
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -1,0 +1,153 @@
+"""First-run setup, sign in and sign out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, model_validator
+from starlette.responses import RedirectResponse, Response
+
+from bookwithme.accounts import service as accounts
+from bookwithme.accounts.sessions import SESSION_COOKIE, SESSION_MAX_AGE, encode_session
+from bookwithme.config import Settings
+from bookwithme.errors import AlreadySetUp, EmailTaken, TooManyAttempts
+from bookwithme.models import User, utcnow
+from bookwithme.scheduling.schedules import TimeZoneName
+from bookwithme.timezones import known_zones
+from bookwithme.validation import Email, Name, Password
+from bookwithme.web.deps import OptionalPageUser, SessionDep, SettingsDep, client_address
+from bookwithme.web.forms import form_fields, validate_form
+from bookwithme.web.setup_gate import mark_set_up, require_no_setup, require_setup
+from bookwithme.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+FormFields = Annotated[dict[str, str], Depends(form_fields)]
+
+
+class SetupForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    organization_name: Name
+    name: Name
+    email: Email
+    password: Password
+    password_confirm: str
+    time_zone: TimeZoneName
+
+    @model_validator(mode="after")
+    def _passwords_match(self) -> SetupForm:
+        if self.password != self.password_confirm:
+            raise ValueError("The two passwords are not the same")
+        return self
+
+
+def start_session(response: Response, settings: Settings, user: User) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        encode_session(settings.resolved_secret_key, user.id, user.session_version),
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site: never "//evil.example" or "https://...".
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _setup_page(request: Request, values: dict[str, str], errors: dict[str, str], status: int) -> Response:
+    return render(
+        request,
+        "accounts/setup.html",
+        {"values": values, "errors": errors, "zones": sorted(known_zones())},
+        status_code=status,
+    )
+
+
+@router.get("/setup", dependencies=[Depends(require_no_setup)])
+def setup_form(request: Request) -> Response:
+    return _setup_page(request, {"time_zone": "UTC"}, {}, 200)
+
+
+@router.post("/setup", dependencies=[Depends(require_no_setup)])
+def setup_submit(
+    request: Request, fields: FormFields, session: SessionDep, settings: SettingsDep
+) -> Response:
+    form, errors = validate_form(SetupForm, fields)
+    if form is None:
+        return _setup_page(request, fields, errors, 422)
+    try:
+        user = accounts.set_up_installation(
+            session,
+            accounts.SetupInput(
+                organization_name=form.organization_name,
+                name=form.name,
+                email=form.email,
+                password=form.password,
+                time_zone=form.time_zone,
+            ),
+        )
+    except AlreadySetUp:
+        return RedirectResponse("/signin", status_code=303)
+    except EmailTaken as exc:
+        return _setup_page(request, fields, {"email": exc.message}, 409)
+    mark_set_up(request)
+    response = RedirectResponse("/", status_code=303)
+    start_session(response, settings, user)
+    return response
+
+
+def _signin_page(
+    request: Request, email: str, error: str | None, status: int, next_url: str
+) -> Response:
+    return render(
+        request,
+        "accounts/signin.html",
+        {"email": email, "error": error, "next": next_url},
+        status_code=status,
+    )
+
+
+@router.get("/signin", dependencies=[Depends(require_setup)])
+def signin_form(request: Request, user: OptionalPageUser, next: str = "/") -> Response:
+    if user is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _signin_page(request, "", None, 200, _safe_next(next))
+
+
+@router.post("/signin", dependencies=[Depends(require_setup)])
+def signin_submit(
+    request: Request, fields: FormFields, session: SessionDep, settings: SettingsDep
+) -> Response:
+    email = fields.get("email", "")[:254]
+    password = fields.get("password", "")[:1024]
+    next_url = _safe_next(fields.get("next"))
+    if not email or not password:
+        return _signin_page(request, email, "Enter your email and password.", 422, next_url)
+    try:
+        user = accounts.authenticate(session, email, password, client_address(request), utcnow())
+    except TooManyAttempts as exc:
+        page = _signin_page(request, email, exc.message, 429, next_url)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
+    if user is None:
+        # Returned, not raised: the failed attempt must be committed to count.
+        return _signin_page(request, email, "The email or password is not correct.", 401, next_url)
+    response = RedirectResponse(next_url, status_code=303)
+    start_session(response, settings, user)
+    return response
+
+
+@router.post("/signout")
+def signout(settings: SettingsDep) -> Response:
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=settings.secure_cookies
+    )
+    return response
