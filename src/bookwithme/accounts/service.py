@@ -201,7 +201,7 @@ def user_for_api_token(session: Session, token: str, now: datetime | None = None
     ).first()
     if row is None:
         return None
-    api_token, user = row.tuple()
+    api_token, user = row
     if not user.active:
         return None
     now = now or utcnow()
@@ -213,8 +213,13 @@ def user_for_api_token(session: Session, token: str, now: datetime | None = None
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
-    """A new password signs every browser out (their cookies carry the old version)."""
-    user.password_hash = hash_password(password)
+def end_all_sessions(session: Session, user: User) -> None:
+    """Every session cookie of this user stops working (they carry the old version)."""
     user.session_version += 1
     session.flush()
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """A new password signs every browser out."""
+    user.password_hash = hash_password(password)
+    end_all_sessions(session, user)

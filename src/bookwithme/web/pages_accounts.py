@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from starlette.responses import RedirectResponse, Response
 
 from bookwithme.accounts import service as accounts
@@ -35,11 +35,12 @@ class SetupForm(BaseModel):
     password_confirm: str
     time_zone: TimeZoneName
 
-    @model_validator(mode="after")
-    def _passwords_match(self) -> SetupForm:
-        if self.password != self.password_confirm:
+    @field_validator("password_confirm")
+    @classmethod
+    def _passwords_match(cls, value: str, info: ValidationInfo) -> str:
+        if "password" in info.data and value != info.data["password"]:
             raise ValueError("The two passwords are not the same")
-        return self
+        return value
 
 
 def start_session(response: Response, settings: Settings, user: User) -> None:
@@ -145,7 +146,11 @@ def signin_submit(
 
 
 @router.post("/signout")
-def signout(settings: SettingsDep) -> Response:
+def signout(user: OptionalPageUser, session: SessionDep, settings: SettingsDep) -> Response:
+    """Signing out ends every browser session of the account: sessions are signed cookies
+    with no server-side list, so the account's session version moves on instead."""
+    if user is not None:
+        accounts.end_all_sessions(session, user)
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=settings.secure_cookies

@@ -1,0 +1,153 @@
+"""The ``bookwithme`` command (SPEC section 4)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import TypeAdapter, ValidationError
+
+from bookwithme.config import Settings
+from bookwithme.db import make_engine, make_session_factory, session_scope
+from bookwithme.errors import DomainError
+from bookwithme.scheduling.schedules import TimeZoneName
+from bookwithme.validation import Email, Label, Locale, Name, Password
+
+app = typer.Typer(
+    help="bookwithme: a self-hostable personal booking page.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Personal access tokens for the API.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+
+T = TypeVar("T")
+DEFAULT_ORGANIZATION_NAME = "My organization"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def checked(kind: object, value: object, label: str) -> T:  # type: ignore[type-var]
+    """Validate a command-line value with the same rules as the API."""
+    try:
+        result: T = TypeAdapter(kind).validate_python(value)
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise fail(f"{label}: {message}", 2) from None
+    return result
+
+
+def _session_factory(settings: Settings):  # type: ignore[no-untyped-def]
+    return make_session_factory(make_engine(settings.resolved_database_url))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every database migration that has not run yet."""
+    from bookwithme import migrate
+
+    migrate.upgrade(Settings().resolved_database_url)
+    typer.echo("The database is up to date.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+) -> None:
+    """Apply migrations, then serve the web app and the API."""
+    import uvicorn
+
+    from bookwithme import migrate
+    from bookwithme.app import create_app
+
+    settings = Settings()
+    migrate.upgrade(settings.resolved_database_url)
+    typer.echo(f"bookwithme is serving {settings.base_url} (listening on {host}:{port})")
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="The user's email address (their sign-in).")],
+    name: Annotated[str, typer.Option(help="The user's name, shown to invitees.")],
+    admin: Annotated[bool, typer.Option("--admin", help="Make the user an administrator.")] = False,
+    time_zone: Annotated[str, typer.Option(help="IANA time zone of the working hours.")] = "UTC",
+    plan: Annotated[
+        str | None, typer.Option(help="Subscription plan (default: the organization's).")
+    ] = None,
+    locale: Annotated[str, typer.Option(help="Language of emails: en or fr.")] = "en",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a user with the default schedule and meeting types. The first user of a new
+    installation also creates the organization and is always an administrator."""
+    from bookwithme.accounts import service as accounts
+
+    email = checked(Email, email, "email")
+    name = checked(Name, name, "--name")
+    time_zone = checked(TimeZoneName, time_zone, "--time-zone")
+    locale = checked(Locale, locale, "--locale")
+    if plan is not None:
+        plan = checked(Name, plan, "--plan")
+    password = None
+    if password_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        password = checked(Password, line, "password")
+    settings = Settings()
+    try:
+        with session_scope(_session_factory(settings)) as session:
+            first = not accounts.has_any_user(session)
+            organization = accounts.get_or_create_organization(session, DEFAULT_ORGANIZATION_NAME)
+            user = accounts.create_user(
+                session,
+                organization,
+                email=email,
+                name=name,
+                time_zone=time_zone,
+                password=password,
+                is_admin=admin or first,
+                plan=plan,
+                locale=locale,
+            )
+            summary = f"Created user {user.email}"
+            if user.is_admin:
+                summary += " (administrator" + (", as the first user" if first and not admin else "") + ")"
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    typer.echo(summary)
+    if password is None:
+        typer.echo("No password was set: this user signs in once one is set (--password-stdin).")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    email: Annotated[str, typer.Argument(help="Whose token.")],
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+) -> None:
+    """Create a personal access token; it is printed once, as the last line."""
+    from bookwithme.accounts import service as accounts
+
+    label = checked(Label, label, "--label")
+    settings = Settings()
+    try:
+        with session_scope(_session_factory(settings)) as session:
+            user = accounts.user_by_email(session, email)
+            _, token = accounts.create_api_token(session, user, label)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    typer.echo(f"Token for {user.email}. Send it as 'Authorization: Bearer <token>'; it is shown only once:")
+    typer.echo(token)
+
+
+def main() -> None:
+    app()
