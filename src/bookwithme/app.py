@@ -53,7 +53,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception:
             log.exception("health check: the database does not answer")
             return JSONResponse(
-                {"error": {"code": "database_unavailable", "message": "The database does not answer."}},
+                {
+                    "error": {
+                        "code": "database_unavailable",
+                        "message": "The database does not answer.",
+                    }
+                },
                 status_code=503,
             )
         return JSONResponse({"status": "ok"})
@@ -63,7 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages_organizer.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    app.add_middleware(CSRFProtection, secret=settings.resolved_secret_key, secure=settings.secure_cookies)
+    app.add_middleware(
+        CSRFProtection, secret=settings.resolved_secret_key, secure=settings.secure_cookies
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit)
     return app

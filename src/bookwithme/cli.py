@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, TypeVar
+from typing import Annotated, Any
 
 import typer
 from pydantic import TypeAdapter, ValidationError
@@ -26,7 +26,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 
-T = TypeVar("T")
 DEFAULT_ORGANIZATION_NAME = "My organization"
 
 
@@ -35,10 +34,10 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def checked(kind: object, value: object, label: str) -> T:  # type: ignore[type-var]
+def checked(kind: Any, value: object, label: str) -> Any:
     """Validate a command-line value with the same rules as the API."""
     try:
-        result: T = TypeAdapter(kind).validate_python(value)
+        result = TypeAdapter(kind).validate_python(value)
     except ValidationError as exc:
         message = exc.errors()[0]["msg"].removeprefix("Value error, ")
         raise fail(f"{label}: {message}", 2) from None
@@ -99,7 +98,7 @@ def users_create(
     locale = checked(Locale, locale, "--locale")
     if plan is not None:
         plan = checked(Name, plan, "--plan")
-    password = None
+    password: str | None = None
     if password_stdin:
         line = sys.stdin.readline().rstrip("\r\n")
         password = checked(Password, line, "password")
@@ -121,7 +120,9 @@ def users_create(
             )
             summary = f"Created user {user.email}"
             if user.is_admin:
-                summary += " (administrator" + (", as the first user" if first and not admin else "") + ")"
+                summary += (
+                    " (administrator" + (", as the first user" if first and not admin else "") + ")"
+                )
     except DomainError as exc:
         raise fail(exc.message) from None
     typer.echo(summary)
@@ -145,7 +146,7 @@ def tokens_create(
             _, token = accounts.create_api_token(session, user, label)
     except DomainError as exc:
         raise fail(exc.message) from None
-    typer.echo(f"Token for {user.email}. Send it as 'Authorization: Bearer <token>'; it is shown only once:")
+    typer.echo(f"Token for {user.email}, shown only once. Send it as 'Authorization: Bearer …':")
     typer.echo(token)
 
 

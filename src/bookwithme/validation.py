@@ -48,7 +48,9 @@ Label = Annotated[
 ]
 LongText = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_multi_line)]
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254), AfterValidator(_email)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=254),
+    AfterValidator(_email),
 ]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
 

@@ -23,7 +23,12 @@ HTML = {"accept": "text/html"}
 def post_signin(client: TestClient, email: str, password: str, next_url: str = "/"):  # type: ignore[no-untyped-def]
     return client.post(
         "/signin",
-        data={"email": email, "password": password, "next": next_url, "csrftoken": csrf_token(client)},
+        data={
+            "email": email,
+            "password": password,
+            "next": next_url,
+            "csrftoken": csrf_token(client),
+        },
         headers=HTML,
         follow_redirects=False,
     )
@@ -31,7 +36,10 @@ def post_signin(client: TestClient, email: str, password: str, next_url: str = "
 
 def test_sign_in_and_out(client: TestClient, session_factory: sessionmaker[Session]) -> None:
     create_account(session_factory, "ada@example.com")
-    assert client.get("/", headers=HTML, follow_redirects=False).headers["location"] == "/signin?next=/"
+    assert (
+        client.get("/", headers=HTML, follow_redirects=False).headers["location"]
+        == "/signin?next=/"
+    )
 
     response = post_signin(client, "ADA@example.com ", PASSWORD, "/api/v1/me")
     assert response.status_code == 303 and response.headers["location"] == "/api/v1/me"
@@ -47,7 +55,9 @@ def test_sign_in_and_out(client: TestClient, session_factory: sessionmaker[Sessi
     assert thief.get("/api/v1/me").status_code == 401
 
 
-def test_wrong_password_or_unknown_email(client: TestClient, session_factory: sessionmaker[Session]) -> None:
+def test_wrong_password_or_unknown_email(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
     create_account(session_factory, "ada@example.com")
     for email, password in (("ada@example.com", "wrong password"), ("eve@example.com", PASSWORD)):
         response = post_signin(client, email, password)
@@ -78,7 +88,9 @@ def test_failed_sign_ins_are_limited_per_account_and_address(
     assert post_signin(client, "ada@example.com", PASSWORD).status_code == 303
 
 
-def test_the_limit_counts_per_address_and_per_account(session_factory: sessionmaker[Session]) -> None:
+def test_the_limit_counts_per_address_and_per_account(
+    session_factory: sessionmaker[Session],
+) -> None:
     now = utcnow()
     with session_scope(session_factory) as session:
         for i in range(ratelimit.MAX_PER_ADDRESS):
@@ -91,7 +103,9 @@ def test_the_limit_counts_per_address_and_per_account(session_factory: sessionma
         ratelimit.check_sign_in_allowed(session, "new@example.com", "198.51.100.1", now)
 
 
-def test_next_never_leaves_the_site(client: TestClient, session_factory: sessionmaker[Session]) -> None:
+def test_next_never_leaves_the_site(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
     create_account(session_factory, "ada@example.com")
     for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
         response = post_signin(client, "ada@example.com", PASSWORD, target)

@@ -24,7 +24,9 @@ def test_a_token_authenticates_and_is_stored_hashed(
     assert row.last_used_at is not None
 
 
-def test_bad_tokens_get_a_clear_401(client: TestClient, session_factory: sessionmaker[Session], session: Session) -> None:
+def test_bad_tokens_get_a_clear_401(
+    client: TestClient, session_factory: sessionmaker[Session], session: Session
+) -> None:
     account = create_account(session_factory, "ada@example.com")
     cases = {
         "Bearer bwm_not-a-real-token": "not valid or has been revoked",
@@ -43,7 +45,9 @@ def test_bad_tokens_get_a_clear_401(client: TestClient, session_factory: session
     assert client.get("/api/v1/me", headers=account.headers).status_code == 401
 
 
-def test_a_token_wins_over_a_session_cookie(client: TestClient, session_factory: sessionmaker[Session]) -> None:
+def test_a_token_wins_over_a_session_cookie(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
     ada = create_account(session_factory, "ada@example.com")
     bob = create_account(session_factory, "bob@example.com", name="Bob")
     sign_in(client, "ada@example.com")

@@ -35,7 +35,19 @@ class PostgresServer:
     def stop(self) -> None:
         if self.data_dir is None or self.bin_dir is None:
             return
-        _run(self.run_as, [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"], check=False)
+        _run(
+            self.run_as,
+            [
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+            check=False,
+        )
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
@@ -82,9 +94,39 @@ def start() -> PostgresServer:
         shutil.chown(data_dir, user=run_as)
     port = _free_port()
     try:
-        _run(run_as, [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
-        options = f"-h 127.0.0.1 -p {port} -k {tempfile.gettempdir()} -F -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        _run(run_as, [str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-l", str(data_dir / "log"), "-w", "-o", options, "start"])
+        _run(
+            run_as,
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+        )
+        # Durability is not what these tests are about: skip fsync for speed.
+        options = (
+            f"-h 127.0.0.1 -p {port} -k {tempfile.gettempdir()} -F -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        _run(
+            run_as,
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data_dir),
+                "-l",
+                str(data_dir / "log"),
+                "-w",
+                "-o",
+                options,
+                "start",
+            ],
+        )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         detail = getattr(exc, "stderr", "") or str(exc)
         shutil.rmtree(data_dir, ignore_errors=True)

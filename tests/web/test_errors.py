@@ -25,7 +25,10 @@ def test_error_shapes(client: TestClient, session_factory: sessionmaker[Session]
     account = create_account(session_factory)
     assert client.get("/api/v1/nothing-here").status_code == 404
     assert error_of(client.get("/api/v1/nothing-here"))["code"] == "not_found"
-    assert error_of(client.delete("/api/v1/me", headers=account.headers))["code"] == "method_not_allowed"
+    assert (
+        error_of(client.delete("/api/v1/me", headers=account.headers))["code"]
+        == "method_not_allowed"
+    )
     assert client.delete("/api/v1/me", headers=account.headers).status_code == 405
     assert error_of(client.get("/api/v1/me"))["code"] == "unauthorized"
     error = error_of(client.put("/api/v1/me/availability", json={}, headers=account.headers))
@@ -59,7 +62,9 @@ def test_a_crash_is_a_500_in_the_same_shape_and_writes_nothing(
     assert session.scalar(select(func.count()).select_from(BusyBlock)) == 0
 
 
-def test_oversized_bodies_are_refused(client: TestClient, session_factory: sessionmaker[Session]) -> None:
+def test_oversized_bodies_are_refused(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
     account = create_account(session_factory)
     body = b'{"name": "' + b"x" * (1024 * 1024 + 10) + b'"}'
     response = client.patch(

@@ -38,7 +38,11 @@ def test_patch_me_changes_only_what_is_sent(client: TestClient, ada: Account) ->
     )
     assert response.status_code == 200
     me = client.get("/api/v1/me", headers=ada.headers).json()
-    assert (me["name"], me["time_zone"], me["locale"]) == ("Augusta Ada King", "America/New_York", "fr")
+    assert (me["name"], me["time_zone"], me["locale"]) == (
+        "Augusta Ada King",
+        "America/New_York",
+        "fr",
+    )
     assert me["email"] == "ada@example.com" and me["add_online_meeting"] is False
     client.patch("/api/v1/me", json={"add_online_meeting": True}, headers=ada.headers)
     assert client.get("/api/v1/me", headers=ada.headers).json()["add_online_meeting"] is True
@@ -74,7 +78,9 @@ def test_patch_me_refuses_bad_input_and_changes_nothing(
     assert client.get("/api/v1/me", headers=ada.headers).json() == before
 
 
-def test_patch_me_email_must_be_free(client: TestClient, ada: Account, session_factory: sessionmaker[Session]) -> None:
+def test_patch_me_email_must_be_free(
+    client: TestClient, ada: Account, session_factory: sessionmaker[Session]
+) -> None:
     create_account(session_factory, "bob@example.com", name="Bob")
     response = client.patch("/api/v1/me", json={"email": "BOB@example.com"}, headers=ada.headers)
     assert response.status_code == 409
@@ -90,9 +96,14 @@ def test_malformed_json_is_a_422(client: TestClient, ada: Account) -> None:
         )
         assert response.status_code == 422, raw
         assert response.json()["error"]["code"] == "validation_error"
-    assert "not valid JSON" in client.patch(
-        "/api/v1/me", content=b"{oops", headers={**ada.headers, "content-type": "application/json"}
-    ).json()["error"]["message"]
+    assert (
+        "not valid JSON"
+        in client.patch(
+            "/api/v1/me",
+            content=b"{oops",
+            headers={**ada.headers, "content-type": "application/json"},
+        ).json()["error"]["message"]
+    )
 
 
 def test_unsafe_requests_with_the_session_cookie_need_the_csrf_token(
@@ -133,7 +144,15 @@ def test_a_new_organizer_has_the_default_schedule(client: TestClient, ada: Accou
     workday = [{"start": "09:00", "end": "17:00"}]
     assert schedule == {
         "time_zone": "Europe/Paris",
-        "weekly": {"mon": workday, "tue": workday, "wed": workday, "thu": workday, "fri": workday, "sat": [], "sun": []},
+        "weekly": {
+            "mon": workday,
+            "tue": workday,
+            "wed": workday,
+            "thu": workday,
+            "fri": workday,
+            "sat": [],
+            "sun": [],
+        },
         "overrides": [],
         "date_range": None,
     }
@@ -146,7 +165,10 @@ def test_put_availability_round_trips(client: TestClient, ada: Account) -> None:
     expected = {**SCHEDULE, "overrides": sorted(SCHEDULE["overrides"], key=lambda o: o["date"])}
     assert stored == expected == response.json()
     # Days left out mean "unavailable".
-    minimal = {"time_zone": "Asia/Kathmandu", "weekly": {"sat": [{"start": "08:15", "end": "09:45"}]}}
+    minimal = {
+        "time_zone": "Asia/Kathmandu",
+        "weekly": {"sat": [{"start": "08:15", "end": "09:45"}]},
+    }
     stored = client.put("/api/v1/me/availability", json=minimal, headers=ada.headers).json()
     assert stored["weekly"]["sat"] == [{"start": "08:15", "end": "09:45"}]
     assert stored["weekly"]["mon"] == [] and stored["date_range"] is None
@@ -161,7 +183,14 @@ def _with(**changes: Any) -> dict[str, Any]:
     ("body", "message"),
     [
         (_with(time_zone="Paris"), "not a known IANA time zone"),
-        (_with(weekly={"mon": [{"start": "09:00", "end": "12:00"}, {"start": "11:00", "end": "13:00"}]}), "overlap"),
+        (
+            _with(
+                weekly={
+                    "mon": [{"start": "09:00", "end": "12:00"}, {"start": "11:00", "end": "13:00"}]
+                }
+            ),
+            "overlap",
+        ),
         (_with(weekly={"mon": [{"start": "17:00", "end": "09:00"}]}), "must start before it ends"),
         (_with(weekly={"mon": [{"start": "09:00", "end": "09:00"}]}), "must start before it ends"),
         (_with(weekly={"mon": [{"start": "24:00", "end": "24:00"}]}), "cannot start at 24:00"),
@@ -171,10 +200,34 @@ def _with(**changes: Any) -> dict[str, Any]:
         (_with(weekly={"monday": []}), "Extra inputs"),
         (_with(weekly={"mon": [{"start": "09:00"}]}), "Field required"),
         (_with(weekly={"mon": [{"start": "09:00", "end": "10:00"}] * 49}), "at most 48"),
-        (_with(overrides=[{"date": "2026-12-24", "intervals": []}, {"date": "2026-12-24", "intervals": []}]), "more than one override"),
+        (
+            _with(
+                overrides=[
+                    {"date": "2026-12-24", "intervals": []},
+                    {"date": "2026-12-24", "intervals": []},
+                ]
+            ),
+            "more than one override",
+        ),
         (_with(overrides=[{"date": "2026-02-30", "intervals": []}]), "valid date"),
-        (_with(overrides=[{"date": "2026-12-24", "intervals": [{"start": "10:00", "end": "12:00"}, {"start": "11:59", "end": "13:00"}]}]), "overlap"),
-        (_with(date_range={"start": "2027-01-01", "end": "2026-01-01"}), "must not end before it starts"),
+        (
+            _with(
+                overrides=[
+                    {
+                        "date": "2026-12-24",
+                        "intervals": [
+                            {"start": "10:00", "end": "12:00"},
+                            {"start": "11:59", "end": "13:00"},
+                        ],
+                    }
+                ]
+            ),
+            "overlap",
+        ),
+        (
+            _with(date_range={"start": "2027-01-01", "end": "2026-01-01"}),
+            "must not end before it starts",
+        ),
         ({"weekly": {}}, "Field required"),
     ],
 )
@@ -189,5 +242,7 @@ def test_put_availability_refuses_bad_schedules_and_keeps_the_old_one(
 
 
 def test_touching_intervals_are_allowed(client: TestClient, ada: Account) -> None:
-    body = _with(weekly={"mon": [{"start": "13:00", "end": "17:00"}, {"start": "09:00", "end": "13:00"}]})
+    body = _with(
+        weekly={"mon": [{"start": "13:00", "end": "17:00"}, {"start": "09:00", "end": "13:00"}]}
+    )
     assert client.put("/api/v1/me/availability", json=body, headers=ada.headers).status_code == 200

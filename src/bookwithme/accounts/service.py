@@ -20,7 +20,7 @@ from bookwithme.models import ApiToken, MeetingType, Organization, Page, Schedul
 from bookwithme.scheduling.schedules import default_schedule
 from bookwithme.security import hash_token, new_token
 
-API_TOKEN_PREFIX = "bwm_"
+API_TOKEN_PREFIX = "bwm_"  # noqa: S105 (a prefix, not a secret)
 DEFAULT_MEETING_TYPES = (("15 minute meeting", 15), ("30 minute meeting", 30))
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
@@ -123,9 +123,7 @@ def set_up_installation(session: Session, data: SetupInput) -> User:
     lock_installation(session)
     if has_any_user(session):
         raise AlreadySetUp()
-    organization = the_organization(session) or create_organization(
-        session, data.organization_name
-    )
+    organization = the_organization(session) or create_organization(session, data.organization_name)
     organization.name = data.organization_name
     return create_user(
         session,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from itertools import pairwise
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -64,7 +65,7 @@ DayIntervals = Annotated[list[Interval], Field(max_length=MAX_INTERVALS_PER_DAY)
 
 def _check_no_overlap(label: str, intervals: list[Interval]) -> None:
     ordered = sorted(intervals, key=lambda i: minutes_of(i.start))
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in pairwise(ordered):
         if minutes_of(before.end) > minutes_of(after.start):
             raise ValueError(
                 f"intervals on {label} overlap: {before.start}-{before.end} "

@@ -136,9 +136,7 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = None
         if isinstance(exc, TooManyAttempts):
             headers = {"Retry-After": str(exc.retry_after)}
-        return error_response(
-            request, exc.status_code, exc.code, exc.message, exc.details, headers
-        )
+        return error_response(request, exc.status_code, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

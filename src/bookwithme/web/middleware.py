@@ -35,7 +35,11 @@ async def send_error(
     (which runs outside the app's exception handlers)."""
     if _accepts_html(scope):
         body = templates.get_template("error.html").render(
-            status_code=status, title=title, message=message, code=code, csrf_token="",
+            status_code=status,
+            title=title,
+            message=message,
+            code=code,
+            csrf_token="",
             current_user=None,
         )
         content_type = b"text/html; charset=utf-8"
@@ -47,7 +51,10 @@ async def send_error(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())],
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(payload)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": payload})
@@ -157,7 +164,9 @@ class CSRFProtection:
                 return
             content_type = _header(scope, b"content-type")
             if content_type.startswith(b"multipart/form-data") and b"boundary=" not in content_type:
-                await send_error(scope, send, 400, "bad_request", "The multipart body has no boundary.")
+                await send_error(
+                    scope, send, 400, "bad_request", "The multipart body has no boundary."
+                )
                 return
         try:
             await self.app(scope, receive, send)

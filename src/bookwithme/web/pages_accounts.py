@@ -62,7 +62,9 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def _setup_page(request: Request, values: dict[str, str], errors: dict[str, str], status: int) -> Response:
+def _setup_page(
+    request: Request, values: dict[str, str], errors: dict[str, str], status: int
+) -> Response:
     return render(
         request,
         "accounts/setup.html",

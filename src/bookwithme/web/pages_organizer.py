@@ -16,11 +16,19 @@ from bookwithme.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_setup)])
 
-DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True))
+DAY_NAMES = dict(
+    zip(
+        WEEKDAYS,
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        strict=True,
+    )
+)
 
 
 @router.get("/")
-def dashboard(request: Request, user: PageUser, session: SessionDep, settings: SettingsDep) -> Response:
+def dashboard(
+    request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+) -> Response:
     organization = session.get_one(Organization, user.organization_id)
     status = personal_bookings_status(organization, user)
     page = session.scalar(select(Page).where(Page.user_id == user.id))
@@ -30,9 +38,7 @@ def dashboard(request: Request, user: PageUser, session: SessionDep, settings: S
         .order_by(MeetingType.position, MeetingType.created_at)
     ).all()
     schedule = store.to_data(store.default_schedule_row(session, user))
-    hours = [
-        (DAY_NAMES[day], getattr(schedule.weekly, day)) for day in WEEKDAYS
-    ]
+    hours = [(DAY_NAMES[day], getattr(schedule.weekly, day)) for day in WEEKDAYS]
     return render(
         request,
         "organizer/dashboard.html",

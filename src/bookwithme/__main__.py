@@ -1,0 +1,3 @@
+from bookwithme.cli import main
+
+main()

@@ -1,0 +1,128 @@
+"""The ``bookwithme`` command: db upgrade, users create and tokens create."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from bookwithme.cli import app as cli
+from bookwithme.db import make_engine
+from bookwithme.models import Base, User
+from tests.factories import sign_in
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str, db_engine) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("BOOKWITHME_DATABASE_URL", database_url)
+    monkeypatch.setenv("BOOKWITHME_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BOOKWITHME_SECRET_KEY", "test-secret-key-" + "x" * 32)
+
+
+def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(cli, list(args), input=input)
+
+
+def test_users_create_then_tokens_create_gives_a_working_token(
+    cli_env: None, client: TestClient, session: Session
+) -> None:
+    created = run(
+        "users",
+        "create",
+        "Grace@Example.com",
+        "--name",
+        "Grace Hopper",
+        "--time-zone",
+        "America/New_York",
+    )
+    assert created.exit_code == 0, created.output
+    assert "Created user grace@example.com (administrator, as the first user)" in created.output
+
+    issued = run("tokens", "create", "grace@example.com", "--label", "laptop")
+    assert issued.exit_code == 0, issued.output
+    token = issued.output.strip().splitlines()[-1]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    assert me.json()["email"] == "grace@example.com"
+    assert me.json()["time_zone"] == "America/New_York"
+    assert me.json()["is_admin"] is True
+
+
+def test_users_create_with_a_password_from_stdin(
+    cli_env: None, client: TestClient, session: Session
+) -> None:
+    run("users", "create", "root@example.com", "--name", "Root", "--admin")
+    result = run(
+        "users",
+        "create",
+        "kay@example.com",
+        "--name",
+        "Kay",
+        "--plan",
+        "E3",
+        "--password-stdin",
+        input="long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = session.scalars(select(User).where(User.email == "kay@example.com")).one()
+    assert (user.is_admin, user.plan) == (False, "E3")
+    sign_in(client, "kay@example.com", "long enough password")
+    assert client.get("/api/v1/me").json()["name"] == "Kay"
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["users", "create", "not-an-email", "--name", "X"], None, "email:"),
+        (["users", "create", "x@example.com", "--name", ""], None, "--name:"),
+        (
+            ["users", "create", "x@example.com", "--name", "X", "--time-zone", "Moon/Base"],
+            None,
+            "not a known IANA time zone",
+        ),
+        (
+            ["users", "create", "x@example.com", "--name", "X", "--password-stdin"],
+            "short\n",
+            "password:",
+        ),
+        (["users", "create", "x@example.com", "--name", "X", "--locale", "de"], None, "--locale:"),
+        (["tokens", "create", "nobody@example.com"], None, "No user with the email address"),
+    ],
+)
+def test_bad_arguments_are_explained_and_create_nothing(
+    cli_env: None, session: Session, args: list[str], stdin: str | None, message: str
+) -> None:
+    result = run(*args, input=stdin)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_the_same_email_twice_is_refused(cli_env: None, session: Session) -> None:
+    assert run("users", "create", "a@example.com", "--name", "A").exit_code == 0
+    again = run("users", "create", "A@example.com", "--name", "A again")
+    assert again.exit_code == 1
+    assert "already exists" in again.output
+    assert session.scalar(select(func.count()).select_from(User)) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_db_upgrade_builds_an_empty_database(
+    make_database, backend: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    url = make_database(backend, migrated=False)
+    monkeypatch.setenv("BOOKWITHME_DATABASE_URL", url)
+    monkeypatch.setenv("BOOKWITHME_DATA_DIR", str(tmp_path))
+    result = run("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    engine = make_engine(url)
+    try:
+        assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
