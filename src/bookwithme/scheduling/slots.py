@@ -1,0 +1,162 @@
+"""The slot engine: the exact rule of SPEC 2.3, as a pure function.
+
+Plain values in (a schedule, the meeting type's rules, busy intervals, the instants of the
+type's existing bookings, ``now``), instants out. No I/O, no ORM, no clock: everything the
+rule depends on is an argument, so the same inputs always give the same slots.
+
+Internally instants are integer seconds since the epoch, so that checking thousands of
+candidates against thousands of busy intervals is one linear sweep over sorted integers.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bookwithme.scheduling.schedules import ScheduleData, minutes_of
+
+Interval = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class SlotRules:
+    """What a meeting type says about its slots (SPEC 2.2), in minutes and days."""
+
+    duration_minutes: int
+    slot_interval_minutes: int | None = None
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 0
+    minimum_notice_minutes: int = 0
+    max_advance_days: int = 60
+    max_bookings_per_day: int | None = None
+
+    @property
+    def step_minutes(self) -> int:
+        return self.slot_interval_minutes or self.duration_minutes
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+
+
+def localize(day: date, minutes: int, zone: ZoneInfo) -> datetime:
+    """The instant of wall-clock ``day`` + ``minutes`` in ``zone``.
+
+    ``minutes`` may be 1440 (24:00, the next midnight). A wall time that does not exist
+    (inside a DST gap) is read with the offset in force before the gap, which moves it
+    forward past the gap by the gap's length; an ambiguous one (a DST overlap) takes its
+    first occurrence. Both are ``fold=0`` in PEP 495, as in RFC 5545.
+    """
+    if minutes >= 1440:
+        day = day + timedelta(days=minutes // 1440)
+        minutes %= 1440
+    wall = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=zone)
+    return wall.replace(fold=0).astimezone(UTC)
+
+
+def _merge(busy: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Sorted, disjoint starts and ends of the union of ``busy``. Intervals that only
+    touch stay apart: touching is not overlapping."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for start, end in sorted(busy):
+        if end <= start:
+            continue
+        if ends and start < ends[-1]:
+            if end > ends[-1]:
+                ends[-1] = end
+        else:
+            starts.append(start)
+            ends.append(end)
+    return starts, ends
+
+
+def _day_intervals(schedule: ScheduleData) -> Callable[[date], list[tuple[int, int]]]:
+    """Step 1 of the rule: a date's override intervals, else its weekday's, in minutes."""
+    overrides = {
+        o.date: sorted((minutes_of(i.start), minutes_of(i.end)) for i in o.intervals)
+        for o in schedule.overrides
+    }
+    weekly = [
+        sorted((minutes_of(i.start), minutes_of(i.end)) for i in schedule.weekly.for_weekday(w))
+        for w in range(7)
+    ]
+
+    def intervals_of(day: date) -> list[tuple[int, int]]:
+        found = overrides.get(day)
+        return found if found is not None else weekly[day.weekday()]
+
+    return intervals_of
+
+
+def compute_slots(
+    schedule: ScheduleData,
+    rules: SlotRules,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    busy: Sequence[Interval] = (),
+    type_booking_starts: Sequence[datetime] = (),
+) -> list[Slot]:
+    """The slots of one meeting type whose start lies in ``[window_start, window_end)``.
+
+    ``busy``: every interval the organizer is busy, already widened where the rule says so
+    (confirmed bookings by their own stored buffers), plus busy blocks and calendar time.
+    ``type_booking_starts``: the starts of this meeting type's confirmed bookings, for
+    ``max_bookings_per_day``.
+    """
+    zone = ZoneInfo(schedule.time_zone)
+    win_lo = int(window_start.timestamp())
+    win_hi = int(window_end.timestamp())
+    if win_hi <= win_lo:
+        return []
+
+    duration = rules.duration_minutes * 60
+    step = rules.step_minutes * 60
+    before = rules.buffer_before_minutes * 60
+    after = rules.buffer_after_minutes * 60
+    earliest = int(now.timestamp()) + rules.minimum_notice_minutes * 60
+    last_day = now.astimezone(zone).date() + timedelta(days=rules.max_advance_days)
+
+    first_day = window_start.astimezone(zone).date() - timedelta(days=1)
+    end_day = min(window_end.astimezone(zone).date() + timedelta(days=1), last_day)
+    if schedule.date_range is not None:
+        first_day = max(first_day, schedule.date_range.start)
+        end_day = min(end_day, schedule.date_range.end)
+
+    full_days: set[date] = set()
+    if rules.max_bookings_per_day is not None:
+        per_day = Counter(s.astimezone(zone).date() for s in type_booking_starts)
+        full_days = {d for d, n in per_day.items() if n >= rules.max_bookings_per_day}
+
+    busy_starts, busy_ends = _merge((int(s.timestamp()), int(e.timestamp())) for s, e in busy)
+
+    intervals_of = _day_intervals(schedule)
+    slots: list[Slot] = []
+    day = first_day
+    while day <= end_day:
+        for a_min, b_min in intervals_of(day):
+            a = int(localize(day, a_min, zone).timestamp())
+            b = int(localize(day, b_min, zone).timestamp())
+            # Skip straight to the first candidate that can satisfy the window and notice.
+            lowest = max(win_lo, earliest)
+            k = 0 if lowest <= a else -(-(lowest - a) // step)
+            start = a + k * step
+            while start + duration <= b and start < win_hi:
+                blocked_lo, blocked_hi = start - before, start + duration + after
+                # The busy interval that starts last before blocked_hi is the only one that
+                # can reach into [blocked_lo, blocked_hi), since the union is disjoint.
+                i = bisect_right(busy_starts, blocked_hi - 1) - 1
+                if i < 0 or busy_ends[i] <= blocked_lo:
+                    begins = datetime.fromtimestamp(start, UTC)
+                    if begins.astimezone(zone).date() not in full_days:
+                        slots.append(Slot(begins, datetime.fromtimestamp(start + duration, UTC)))
+                start += step
+        day += timedelta(days=1)
+    return slots
