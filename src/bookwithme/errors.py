@@ -70,3 +70,28 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str | None = None, *, retry_after: int = 60) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class SlotUnavailable(Conflict):
+    code = "slot_unavailable"
+    default_message = "This time is no longer available. Pick another one."
+
+
+class Gone(DomainError):
+    status_code = 410
+    code = "gone"
+
+
+class LinkExpired(Gone):
+    code = "link_expired"
+    default_message = "This booking link has expired. Ask the organizer for a new one."
+
+
+class LinkUsed(Gone):
+    code = "link_used"
+    default_message = "This booking link was for one booking only, and it has been used."
+
+
+class LinkRevoked(Gone):
+    code = "link_revoked"
+    default_message = "The organizer has turned this booking link off."

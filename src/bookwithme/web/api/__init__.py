@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from bookwithme.web.api import me
+from bookwithme.web.api import busy, me, meeting_types, page, public
 
 router = APIRouter(prefix="/api/v1")
-router.include_router(me.router)
+for module in (me, busy, meeting_types, page, public):
+    router.include_router(module.router)

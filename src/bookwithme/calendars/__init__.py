@@ -1,0 +1,2 @@
+"""Where busy time comes from: the organizer's own busy blocks and bookings, ICS feeds and
+CalDAV servers."""

@@ -1,0 +1,74 @@
+"""Busy blocks: time the organizer marks as taken by hand."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bookwithme.errors import NotFound
+from bookwithme.instants import InputInstant, UTCInstant
+from bookwithme.lookup import parse_id
+from bookwithme.models import BusyBlock, User
+
+MAX_BLOCK = timedelta(days=3 * 366)
+
+
+class BusyBlockCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: InputInstant
+    end: InputInstant
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BusyBlockCreate:
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        if self.end - self.start > MAX_BLOCK:
+            raise ValueError("a busy block can last at most three years")
+        if any(ch < " " for ch in self.title):
+            raise ValueError("title must be a single line without control characters")
+        return self
+
+
+class BusyBlockOut(BaseModel):
+    id: uuid.UUID
+    start: UTCInstant
+    end: UTCInstant
+    title: str
+
+    @classmethod
+    def build(cls, block: BusyBlock) -> BusyBlockOut:
+        return cls(id=block.id, start=block.start_at, end=block.end_at, title=block.title)
+
+
+def list_blocks(
+    session: Session, user: User, start: datetime | None = None, end: datetime | None = None
+) -> list[BusyBlock]:
+    query = select(BusyBlock).where(BusyBlock.user_id == user.id)
+    if start is not None:
+        query = query.where(BusyBlock.end_at > start)
+    if end is not None:
+        query = query.where(BusyBlock.start_at < end)
+    return list(session.scalars(query.order_by(BusyBlock.start_at)))
+
+
+def create_block(session: Session, user: User, data: BusyBlockCreate) -> BusyBlock:
+    block = BusyBlock(user_id=user.id, start_at=data.start, end_at=data.end, title=data.title)
+    session.add(block)
+    session.flush()
+    return block
+
+
+def delete_block(session: Session, user: User, block_id: str) -> None:
+    parsed = parse_id(block_id)
+    block = session.get(BusyBlock, parsed) if parsed else None
+    if block is None or block.user_id != user.id:
+        raise NotFound("No busy block with this id.")
+    session.delete(block)
+    session.flush()

@@ -1,0 +1,26 @@
+"""How instants cross the API: ISO 8601 in, UTC with ``Z`` out unless a zone is asked for."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, PlainSerializer
+
+
+def utc_z(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def in_zone(value: datetime, zone: str) -> str:
+    """``value`` as local time with its offset in ``zone`` (``Z`` for UTC)."""
+    if zone == "UTC":
+        return utc_z(value)
+    return value.astimezone(ZoneInfo(zone)).isoformat()
+
+
+# An instant the API returns: always UTC, always with Z.
+UTCInstant = Annotated[datetime, PlainSerializer(utc_z, return_type=str)]
+# An instant the API accepts: ISO 8601 with an offset or Z; a naive time is a 422.
+InputInstant = AwareDatetime

@@ -1,0 +1,1 @@
+"""Meeting types, their private links, and the organizer's page with publishing."""

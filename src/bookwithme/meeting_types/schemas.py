@@ -1,0 +1,225 @@
+"""What the API reads and writes about meeting types, private links and the page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from bookwithme.instants import UTCInstant
+from bookwithme.scheduling.schedules import ScheduleData
+from bookwithme.validation import LongText, Name, PatchModel
+
+LocationKind = Literal["online", "in_person", "phone", "custom"]
+QuestionKind = Literal["text", "textarea", "select", "checkbox"]
+Visibility = Literal["public", "private"]
+QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
+OptionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+MAX_QUESTIONS = 20
+MAX_OPTIONS = 50
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: LocationKind = "online"
+    details: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+
+
+class Question(BaseModel):
+    """A custom question on the booking form. ``id`` is the key of the answer; when left
+    out it is made from the label."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: QuestionId | None = None
+    label: Name
+    kind: QuestionKind = "text"
+    required: bool = False
+    options: Annotated[list[OptionText], Field(max_length=MAX_OPTIONS)] = []
+
+    @model_validator(mode="after")
+    def _options_fit_the_kind(self) -> Question:
+        if self.kind == "select":
+            if not self.options:
+                raise ValueError(f"the select question '{self.label}' needs options")
+            if len(set(self.options)) != len(self.options):
+                raise ValueError(f"the options of '{self.label}' repeat themselves")
+        elif self.options:
+            raise ValueError(f"options are only for select questions, not '{self.kind}'")
+        return self
+
+
+def _slug(label: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")[:50]
+    return slug or "question"
+
+
+def _with_ids(questions: list[Question]) -> list[Question]:
+    seen: set[str] = set()
+    result = []
+    for q in questions:
+        qid = q.id
+        if qid is None:
+            base = _slug(q.label)
+            qid, n = base, 2
+            while qid in seen:
+                qid, n = f"{base[:45]}_{n}", n + 1
+        elif qid in seen:
+            raise ValueError(f"two questions have the id '{qid}'")
+        seen.add(qid)
+        result.append(q.model_copy(update={"id": qid}))
+    return result
+
+
+Questions = Annotated[list[Question], Field(max_length=MAX_QUESTIONS)]
+Duration = Annotated[int, Field(ge=5, le=720)]
+Buffer = Annotated[int, Field(ge=0, le=240)]
+Notice = Annotated[int, Field(ge=0, le=43200)]
+AdvanceDays = Annotated[int, Field(ge=1, le=730)]
+SlotInterval = Annotated[int, Field(ge=5, le=720)]
+PerDay = Annotated[int, Field(ge=1, le=100)]
+
+
+class MeetingTypeFields(BaseModel):
+    """Fields shared by create and update, with the limits of SPEC 2.2."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("questions", check_fields=False)
+    @classmethod
+    def _question_ids(cls, questions: list[Question] | None) -> list[Question] | None:
+        return _with_ids(questions) if questions else questions
+
+
+class MeetingTypeCreate(MeetingTypeFields):
+    title: Name
+    description: LongText = ""
+    duration_minutes: Duration = 30
+    visibility: Visibility = "public"
+    active: bool = True
+    location: Location = Location()
+    add_online_meeting: bool | None = None  # default: on for online meetings
+    buffer_before_minutes: Buffer = 0
+    buffer_after_minutes: Buffer = 0
+    minimum_notice_minutes: Notice = 0
+    max_advance_days: AdvanceDays = 60
+    slot_interval_minutes: SlotInterval | None = None
+    max_bookings_per_day: PerDay | None = None
+    availability: ScheduleData | None = None
+    questions: Questions = []
+    color: Color | None = None
+
+
+class MeetingTypeUpdate(MeetingTypeFields, PatchModel):
+    nullable: ClassVar[frozenset[str]] = frozenset(
+        {"slot_interval_minutes", "max_bookings_per_day", "availability", "color"}
+    )
+
+    title: Name | None = None
+    description: LongText | None = None
+    duration_minutes: Duration | None = None
+    visibility: Visibility | None = None
+    active: bool | None = None
+    location: Location | None = None
+    add_online_meeting: bool | None = None
+    buffer_before_minutes: Buffer | None = None
+    buffer_after_minutes: Buffer | None = None
+    minimum_notice_minutes: Notice | None = None
+    max_advance_days: AdvanceDays | None = None
+    slot_interval_minutes: SlotInterval | None = None
+    max_bookings_per_day: PerDay | None = None
+    availability: ScheduleData | None = None
+    questions: Questions | None = None
+    color: Color | None = None
+
+
+class MeetingTypeOut(BaseModel):
+    id: uuid.UUID
+    title: str
+    description: str
+    duration_minutes: int
+    visibility: str
+    active: bool
+    location: Location
+    add_online_meeting: bool
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    minimum_notice_minutes: int
+    max_advance_days: int
+    slot_interval_minutes: int | None
+    max_bookings_per_day: int | None
+    availability: ScheduleData | None
+    questions: list[Question]
+    color: str | None
+    created_at: UTCInstant
+    updated_at: UTCInstant
+
+
+class PublicMeetingTypeOut(BaseModel):
+    """What an invitee sees of a meeting type."""
+
+    id: uuid.UUID
+    title: str
+    description: str
+    duration_minutes: int
+    location: Location
+    questions: list[Question]
+    color: str | None
+
+
+class PageOut(BaseModel):
+    published: bool
+    key: str
+    url: str
+    title: str
+    intro: str
+
+
+class PageUpdate(PatchModel):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    intro: LongText | None = None
+
+
+class PublishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    new_link: bool = False
+
+
+class PrivateLinkCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    single_use: bool = False
+    expires_in_days: Annotated[int, Field(ge=1, le=365)] = 90
+
+
+LinkStatus = Literal["active", "expired", "used", "revoked"]
+
+
+class PrivateLinkOut(BaseModel):
+    id: uuid.UUID
+    meeting_type_id: uuid.UUID
+    # The link's token is stored only as a hash, so its URL can be shown once, when the
+    # link is created; afterwards ``url`` is null.
+    url: str | None
+    single_use: bool
+    expires_at: UTCInstant
+    status: LinkStatus
+    created_at: UTCInstant
+    used_at: UTCInstant | None = None
+    revoked_at: UTCInstant | None = None
+
+
+class PrivateLinkCreated(PrivateLinkOut):
+    token: str

@@ -1,0 +1,275 @@
+"""Free times for invitees: find what is being booked (through a page or a private link),
+read everything the slot rule needs in a constant number of queries, and run the engine."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import DateTime, Select, Uuid, and_, cast, exists, null, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from bookwithme.admin.policy import personal_bookings_status
+from bookwithme.errors import InvalidInput, LinkExpired, LinkRevoked, LinkUsed, NotFound
+from bookwithme.lookup import parse_id
+from bookwithme.meeting_types.service import link_status
+from bookwithme.models import (
+    Booking,
+    BusyBlock,
+    CalendarBusyInterval,
+    CalendarConnection,
+    MeetingType,
+    Organization,
+    Page,
+    PrivateLink,
+    Schedule,
+    User,
+)
+from bookwithme.scheduling import store
+from bookwithme.scheduling.schedules import ScheduleData
+from bookwithme.scheduling.slots import Slot, SlotRules, compute_slots, localize
+from bookwithme.security import hash_token
+
+MAX_WINDOW_DAYS = 62
+# How far around the window busy time and bookings are read: the widest buffer (4 h), the
+# longest meeting (12 h) and a whole local date on either side all fit in two days.
+READ_MARGIN = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class Bookable:
+    """One meeting type as an invitee reaches it, with all the slot rule needs of it."""
+
+    meeting_type: MeetingType
+    organizer: User
+    organization: Organization
+    schedule: ScheduleData
+    page: Page | None = None
+    link: PrivateLink | None = None
+    # A connected calendar that never synced: its busy time is unknown, so nothing is offered.
+    calendar_never_synced: bool = False
+
+    @property
+    def rules(self) -> SlotRules:
+        mt = self.meeting_type
+        return SlotRules(
+            duration_minutes=mt.duration_minutes,
+            slot_interval_minutes=mt.slot_interval_minutes,
+            buffer_before_minutes=mt.buffer_before_minutes,
+            buffer_after_minutes=mt.buffer_after_minutes,
+            minimum_notice_minutes=mt.minimum_notice_minutes,
+            max_advance_days=mt.max_advance_days,
+            max_bookings_per_day=mt.max_bookings_per_day,
+        )
+
+
+def _context_query() -> Select[Any]:
+    """Meeting type, organizer, organization and the schedule in force, in one query."""
+    never_synced = (
+        exists()
+        .where(CalendarConnection.user_id == User.id, CalendarConnection.last_success_at.is_(None))
+        .correlate(User)
+    )
+    return (
+        select(MeetingType, User, Organization, Schedule, never_synced.label("never_synced"))
+        .join(User, User.id == MeetingType.user_id)
+        .join(Organization, Organization.id == User.organization_id)
+        .join(
+            Schedule,
+            or_(
+                Schedule.id == MeetingType.schedule_id,
+                and_(
+                    MeetingType.schedule_id.is_(None),
+                    Schedule.user_id == User.id,
+                    Schedule.is_default.is_(True),
+                ),
+            ),
+        )
+        .where(MeetingType.deleted_at.is_(None), MeetingType.active.is_(True))
+    )
+
+
+def _bookable(
+    row: Any, page: Page | None = None, link: PrivateLink | None = None
+) -> Bookable | None:
+    mt, user, organization, schedule, never_synced = row
+    if not personal_bookings_status(organization, user).enabled:
+        return None
+    return Bookable(
+        meeting_type=mt,
+        organizer=user,
+        organization=organization,
+        schedule=store.to_data(schedule),
+        page=page,
+        link=link,
+        calendar_never_synced=bool(never_synced),
+    )
+
+
+def published_page(session: Session, key: str) -> tuple[Page, User, Organization]:
+    """A published page of an organizer whose personal bookings is on; else 404."""
+    row = session.execute(
+        select(Page, User, Organization)
+        .join(User, User.id == Page.user_id)
+        .join(Organization, Organization.id == User.organization_id)
+        .where(Page.key == key, Page.published.is_(True))
+    ).first()
+    if row is None or not personal_bookings_status(row[2], row[1]).enabled:
+        raise NotFound("There is no booking page at this address.")
+    return row[0], row[1], row[2]
+
+
+def public_types(session: Session, user: User) -> list[MeetingType]:
+    return list(
+        session.scalars(
+            select(MeetingType)
+            .where(
+                MeetingType.user_id == user.id,
+                MeetingType.visibility == "public",
+                MeetingType.active.is_(True),
+                MeetingType.deleted_at.is_(None),
+            )
+            .order_by(MeetingType.position, MeetingType.created_at)
+        )
+    )
+
+
+def bookable_through_page(session: Session, key: str, type_id: str) -> Bookable:
+    parsed = parse_id(type_id)
+    row = None
+    if parsed is not None:
+        row = session.execute(
+            _context_query()
+            .add_columns(Page)
+            .join(Page, Page.user_id == User.id)
+            .where(
+                Page.key == key,
+                Page.published.is_(True),
+                MeetingType.id == parsed,
+                MeetingType.visibility == "public",
+            )
+        ).first()
+    found = _bookable(row[:5], page=row[5]) if row is not None else None
+    if found is None:
+        raise NotFound("There is no such meeting type on this booking page.")
+    return found
+
+
+def bookable_through_link(session: Session, token: str, now: datetime) -> Bookable:
+    """404 for an unknown link (or one whose organizer cannot take bookings now), 410 with
+    the reason for an expired, used or revoked one."""
+    row = session.execute(
+        _context_query()
+        .add_columns(PrivateLink)
+        .join(PrivateLink, PrivateLink.meeting_type_id == MeetingType.id)
+        .where(PrivateLink.token_hash == hash_token(token))
+    ).first()
+    found = _bookable(row[:5], link=row[5]) if row is not None else None
+    if found is None:
+        raise NotFound("This booking link does not exist.")
+    assert found.link is not None
+    status = link_status(found.link, now)
+    if status == "revoked":
+        raise LinkRevoked()
+    if status == "used":
+        raise LinkUsed()
+    if status == "expired":
+        raise LinkExpired()
+    return found
+
+
+@dataclass(frozen=True)
+class BusyTime:
+    intervals: list[tuple[datetime, datetime]]
+    type_booking_starts: list[datetime]
+
+
+def busy_time(
+    session: Session,
+    organizer_id: uuid.UUID,
+    meeting_type_id: uuid.UUID,
+    lo: datetime,
+    hi: datetime,
+    exclude_booking_id: uuid.UUID | None = None,
+) -> BusyTime:
+    """Every busy interval of the organizer that reaches into ``[lo, hi)``, in one query:
+    confirmed bookings (widened by their own buffers), busy blocks and calendar time."""
+    ts = DateTime(timezone=True)
+    bookings = select(
+        Booking.blocked_start_at.label("s"),
+        Booking.blocked_end_at.label("e"),
+        Booking.meeting_type_id.label("t"),
+        Booking.start_at.label("b"),
+    ).where(
+        Booking.user_id == organizer_id,
+        Booking.status == "confirmed",
+        Booking.blocked_start_at < hi,
+        Booking.blocked_end_at > lo,
+    )
+    if exclude_booking_id is not None:
+        bookings = bookings.where(Booking.id != exclude_booking_id)
+    blocks = select(
+        BusyBlock.start_at, BusyBlock.end_at, cast(null(), Uuid), cast(null(), ts)
+    ).where(BusyBlock.user_id == organizer_id, BusyBlock.start_at < hi, BusyBlock.end_at > lo)
+    calendars = select(
+        CalendarBusyInterval.start_at,
+        CalendarBusyInterval.end_at,
+        cast(null(), Uuid),
+        cast(null(), ts),
+    ).where(
+        CalendarBusyInterval.user_id == organizer_id,
+        CalendarBusyInterval.start_at < hi,
+        CalendarBusyInterval.end_at > lo,
+    )
+    rows = session.execute(union_all(bookings, blocks, calendars)).all()
+    intervals = [(r[0], r[1]) for r in rows]
+    starts = [r[3] for r in rows if r[2] == meeting_type_id]
+    return BusyTime(intervals=intervals, type_booking_starts=starts)
+
+
+def window_of(start: date, end: date, zone: str) -> tuple[datetime, datetime]:
+    """Dates inclusive in ``zone`` as the instants ``[start 00:00, end + 1 00:00)``."""
+    if end < start:
+        raise InvalidInput(
+            "end must not be before start",
+            details=[{"field": "end", "message": "must not be before start"}],
+        )
+    if (end - start).days + 1 > MAX_WINDOW_DAYS:
+        raise InvalidInput(
+            f"Ask for at most {MAX_WINDOW_DAYS} days of slots at a time.",
+            details=[{"field": "end", "message": f"at most {MAX_WINDOW_DAYS} days after start"}],
+        )
+    z = ZoneInfo(zone)
+    return localize(start, 0, z), localize(end + timedelta(days=1), 0, z)
+
+
+def slots_for(
+    session: Session,
+    bookable: Bookable,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    exclude_booking_id: uuid.UUID | None = None,
+) -> list[Slot]:
+    if bookable.calendar_never_synced:
+        return []
+    busy = busy_time(
+        session,
+        bookable.organizer.id,
+        bookable.meeting_type.id,
+        window_start - READ_MARGIN,
+        window_end + READ_MARGIN,
+        exclude_booking_id,
+    )
+    return compute_slots(
+        bookable.schedule,
+        bookable.rules,
+        window_start,
+        window_end,
+        now,
+        busy.intervals,
+        busy.type_booking_starts,
+    )

@@ -1,0 +1,120 @@
+"""What invitees read without signing in: the page, a private link, and free times."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from bookwithme.errors import InvalidInput
+from bookwithme.instants import in_zone
+from bookwithme.meeting_types.schemas import PublicMeetingTypeOut
+from bookwithme.meeting_types.service import public_type_out
+from bookwithme.models import utcnow
+from bookwithme.scheduling import service as scheduling
+from bookwithme.scheduling.service import Bookable
+from bookwithme.timezones import is_valid_zone
+from bookwithme.web.deps import SessionDep
+
+router = APIRouter(prefix="/public", tags=["invitee"])
+
+
+class OrganizerOut(BaseModel):
+    name: str
+
+
+class PublicPageOut(BaseModel):
+    organizer: OrganizerOut
+    title: str
+    intro: str
+    meeting_types: list[PublicMeetingTypeOut]
+
+
+class PublicLinkOut(BaseModel):
+    organizer: OrganizerOut
+    meeting_type: PublicMeetingTypeOut
+
+
+class SlotOut(BaseModel):
+    start: str
+    end: str
+
+
+class SlotsOut(BaseModel):
+    time_zone: str
+    duration_minutes: int
+    slots: list[SlotOut]
+
+
+class SlotQuery(BaseModel):
+    """``start`` and ``end`` are dates in ``tz``, both included; ``tz`` defaults to the
+    organizer's zone, ``start`` to today there and ``end`` to six days later."""
+
+    start: date | None = None
+    end: date | None = None
+    tz: str | None = None
+
+
+def _slot_query(
+    start: Annotated[date | None, Query(description="First date, in tz")] = None,
+    end: Annotated[date | None, Query(description="Last date, in tz (at most 62 days)")] = None,
+    tz: Annotated[str | None, Query(max_length=64, description="IANA time zone")] = None,
+) -> SlotQuery:
+    if tz is not None and not is_valid_zone(tz):
+        raise InvalidInput(
+            f"tz: '{tz}' is not a known IANA time zone, such as Europe/Paris",
+            details=[{"field": "tz", "message": "not a known IANA time zone"}],
+        )
+    return SlotQuery(start=start, end=end, tz=tz)
+
+
+SlotQueryDep = Annotated[SlotQuery, Depends(_slot_query)]
+
+
+def slots_response(session: SessionDep, bookable: Bookable, query: SlotQuery) -> SlotsOut:
+    zone = query.tz or bookable.organizer.time_zone
+    now = utcnow()
+    first = query.start or now.astimezone(ZoneInfo(zone)).date()
+    last = query.end or first + timedelta(days=6)
+    window_start, window_end = scheduling.window_of(first, last, zone)
+    slots = scheduling.slots_for(session, bookable, window_start, window_end, now)
+    return SlotsOut(
+        time_zone=zone,
+        duration_minutes=bookable.meeting_type.duration_minutes,
+        slots=[SlotOut(start=in_zone(s.start, zone), end=in_zone(s.end, zone)) for s in slots],
+    )
+
+
+@router.get("/pages/{page_key}")
+def public_page(page_key: str, session: SessionDep) -> PublicPageOut:
+    page, user, _ = scheduling.published_page(session, page_key)
+    return PublicPageOut(
+        organizer=OrganizerOut(name=user.name),
+        title=page.title,
+        intro=page.intro,
+        meeting_types=[public_type_out(mt) for mt in scheduling.public_types(session, user)],
+    )
+
+
+@router.get("/pages/{page_key}/meeting-types/{type_id}/slots")
+def page_slots(page_key: str, type_id: str, query: SlotQueryDep, session: SessionDep) -> SlotsOut:
+    bookable = scheduling.bookable_through_page(session, page_key, type_id)
+    return slots_response(session, bookable, query)
+
+
+@router.get("/links/{token}")
+def public_link(token: str, session: SessionDep) -> PublicLinkOut:
+    bookable = scheduling.bookable_through_link(session, token, utcnow())
+    return PublicLinkOut(
+        organizer=OrganizerOut(name=bookable.organizer.name),
+        meeting_type=public_type_out(bookable.meeting_type),
+    )
+
+
+@router.get("/links/{token}/slots")
+def link_slots(token: str, query: SlotQueryDep, session: SessionDep) -> SlotsOut:
+    bookable = scheduling.bookable_through_link(session, token, utcnow())
+    return slots_response(session, bookable, query)
