@@ -7,7 +7,14 @@ import re
 from typing import Annotated, Any, ClassVar, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Strict,
+    StringConstraints,
+    model_validator,
+)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
@@ -71,3 +78,7 @@ class PatchModel(BaseModel):
 
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+# JSON true/false only: "yes", "1" or 0 are refused rather than guessed.
+Flag = Annotated[bool, Strict()]

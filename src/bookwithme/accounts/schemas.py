@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from bookwithme.admin.policy import PolicyStatus
 from bookwithme.models import Organization, User
 from bookwithme.scheduling.schedules import TimeZoneName
-from bookwithme.validation import Email, Locale, Name, PatchModel
+from bookwithme.validation import Email, Flag, Locale, Name, PatchModel
 
 
 class PersonalBookingsOut(BaseModel):
@@ -23,7 +23,7 @@ class MeOut(BaseModel):
     name: str
     time_zone: str
     locale: str
-    add_online_meeting: bool
+    add_online_meeting: Flag
     is_admin: bool
     personal_bookings: PersonalBookingsOut
 
@@ -46,7 +46,7 @@ class MeUpdate(PatchModel):
     email: Email | None = None
     time_zone: TimeZoneName | None = None
     locale: Locale | None = None
-    add_online_meeting: bool | None = None
+    add_online_meeting: Flag | None = None
 
 
 class OrganizationRef(BaseModel):

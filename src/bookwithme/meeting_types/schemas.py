@@ -17,7 +17,7 @@ from pydantic import (
 
 from bookwithme.instants import UTCInstant
 from bookwithme.scheduling.schedules import ScheduleData
-from bookwithme.validation import LongText, Name, PatchModel
+from bookwithme.validation import Flag, LongText, Name, PatchModel
 
 LocationKind = Literal["online", "in_person", "phone", "custom"]
 QuestionKind = Literal["text", "textarea", "select", "checkbox"]
@@ -45,7 +45,7 @@ class Question(BaseModel):
     id: QuestionId | None = None
     label: Name
     kind: QuestionKind = "text"
-    required: bool = False
+    required: Flag = False
     options: Annotated[list[OptionText], Field(max_length=MAX_OPTIONS)] = []
 
     @model_validator(mode="after")
@@ -107,9 +107,9 @@ class MeetingTypeCreate(MeetingTypeFields):
     description: LongText = ""
     duration_minutes: Duration = 30
     visibility: Visibility = "public"
-    active: bool = True
+    active: Flag = True
     location: Location = Location()
-    add_online_meeting: bool | None = None  # default: on for online meetings
+    add_online_meeting: Flag | None = None  # default: on for online meetings
     buffer_before_minutes: Buffer = 0
     buffer_after_minutes: Buffer = 0
     minimum_notice_minutes: Notice = 0
@@ -130,9 +130,9 @@ class MeetingTypeUpdate(MeetingTypeFields, PatchModel):
     description: LongText | None = None
     duration_minutes: Duration | None = None
     visibility: Visibility | None = None
-    active: bool | None = None
+    active: Flag | None = None
     location: Location | None = None
-    add_online_meeting: bool | None = None
+    add_online_meeting: Flag | None = None
     buffer_before_minutes: Buffer | None = None
     buffer_after_minutes: Buffer | None = None
     minimum_notice_minutes: Notice | None = None
@@ -150,9 +150,9 @@ class MeetingTypeOut(BaseModel):
     description: str
     duration_minutes: int
     visibility: str
-    active: bool
+    active: Flag
     location: Location
-    add_online_meeting: bool
+    add_online_meeting: Flag
     buffer_before_minutes: int
     buffer_after_minutes: int
     minimum_notice_minutes: int
@@ -194,13 +194,13 @@ class PageUpdate(PatchModel):
 class PublishIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    new_link: bool = False
+    new_link: Flag = False
 
 
 class PrivateLinkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    single_use: bool = False
+    single_use: Flag = False
     expires_in_days: Annotated[int, Field(ge=1, le=365)] = 90
 
 
@@ -213,7 +213,7 @@ class PrivateLinkOut(BaseModel):
     # The link's token is stored only as a hash, so its URL can be shown once, when the
     # link is created; afterwards ``url`` is null.
     url: str | None
-    single_use: bool
+    single_use: Flag
     expires_at: UTCInstant
     status: LinkStatus
     created_at: UTCInstant
