@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,7 +47,8 @@ def _ensure_sqlite_dir(url: str) -> None:
 
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # The database holds password hashes: its folder is for this user only.
+        Path(database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -74,11 +75,12 @@ def begin_immediate(session: Session) -> None:
     """Start the session's transaction as a writer.
 
     On SQLite this takes the database write lock up front (``BEGIN IMMEDIATE``), so a
-    check-then-insert cannot interleave with another writer. It must be the first thing
-    the session does. On PostgreSQL it is a no-op; there the database constraints decide.
+    check-then-insert cannot interleave with another writer. It only has an effect as the
+    first thing the session does (a request that writes has already begun this way). On
+    PostgreSQL it is a no-op; there row locks and constraints decide.
     """
     bind = session.get_bind()
-    if bind.dialect.name == "sqlite":
+    if bind.dialect.name == "sqlite" and not session.in_transaction():
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
@@ -96,3 +98,10 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def lock_key(session: Session, key: str) -> None:
+    """Serialize transactions that share ``key`` until they end: a PostgreSQL advisory
+    transaction lock. On SQLite, writers are already serialized by ``begin_immediate``."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})

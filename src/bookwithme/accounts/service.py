@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, text, update
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bookwithme.accounts import ratelimit
 from bookwithme.accounts.passwords import hash_password, needs_rehash, verify_password
 from bookwithme.accounts.sessions import SessionClaims
-from bookwithme.db import begin_immediate
+from bookwithme.db import begin_immediate, lock_key
 from bookwithme.errors import AlreadySetUp, EmailTaken, NotFound
 from bookwithme.models import ApiToken, MeetingType, Organization, Page, Schedule, User, utcnow
 from bookwithme.scheduling.schedules import default_schedule
@@ -41,8 +42,7 @@ def lock_installation(session: Session) -> None:
     """Serialize first-run setup so two browsers cannot both create the first admin.
     Must be the first statement of the transaction."""
     begin_immediate(session)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('bookwithme.setup'))"))
+    lock_key(session, "bookwithme.setup")
 
 
 def create_organization(session: Session, name: str) -> Organization:
@@ -155,6 +155,7 @@ def authenticate(
     so the caller must let the transaction commit). Raises ``TooManyAttempts`` when the
     account or the address is locked out for a while."""
     email = normalize_email(email)
+    lock_key(session, "signin:" + email)
     ratelimit.check_sign_in_allowed(session, email, client_address, now)
     user = session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else None, password)
@@ -204,10 +205,15 @@ def user_for_api_token(session: Session, token: str, now: datetime | None = None
         return None
     now = now or utcnow()
     if api_token.last_used_at is None or now - api_token.last_used_at > TOKEN_TOUCH_INTERVAL:
-        # Throttled so API reads do not each become a write.
-        session.execute(
-            update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
-        )
+        # Throttled so API reads do not each become a write, and best effort: a read
+        # request on SQLite may not get the write lock, and that must not fail the request.
+        try:
+            with session.begin_nested():
+                session.execute(
+                    update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
+                )
+        except OperationalError:
+            pass
     return user
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bookwithme.admin.access import require_personal_bookings
@@ -45,7 +45,7 @@ _SIMPLE_FIELDS = (
 )
 
 
-def _types_query(user: User):  # type: ignore[no-untyped-def]
+def _types_query(user: User) -> Select[MeetingType]:
     return (
         select(MeetingType)
         .options(selectinload(MeetingType.schedule))
@@ -149,7 +149,7 @@ def type_out(mt: MeetingType) -> MeetingTypeOut:
         duration_minutes=mt.duration_minutes,
         visibility=mt.visibility,
         active=mt.active,
-        location=Location(kind=mt.location_kind, details=mt.location_details),  # type: ignore[arg-type]
+        location=Location(kind=mt.location_kind, details=mt.location_details),
         add_online_meeting=mt.add_online_meeting,
         buffer_before_minutes=mt.buffer_before_minutes,
         buffer_after_minutes=mt.buffer_after_minutes,
@@ -171,7 +171,7 @@ def public_type_out(mt: MeetingType) -> PublicMeetingTypeOut:
         title=mt.title,
         description=mt.description,
         duration_minutes=mt.duration_minutes,
-        location=Location(kind=mt.location_kind, details=mt.location_details),  # type: ignore[arg-type]
+        location=Location(kind=mt.location_kind, details=mt.location_details),
         questions=[Question.model_validate(q) for q in mt.questions],
         color=mt.color,
     )
@@ -247,7 +247,7 @@ def link_out(link: PrivateLink, now: datetime, url: str | None = None) -> Privat
         url=url,
         single_use=link.single_use,
         expires_at=link.expires_at,
-        status=link_status(link, now),  # type: ignore[arg-type]
+        status=link_status(link, now),
         created_at=link.created_at,
         used_at=link.used_at,
         revoked_at=link.revoked_at,

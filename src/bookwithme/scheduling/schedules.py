@@ -11,7 +11,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from bookwithme.timezones import is_valid_zone
 
@@ -39,6 +39,20 @@ def _check_zone(value: str) -> str:
     return value
 
 
+def _date_input(value: object) -> object:
+    # Dates are written as text: a number (say 0 for 1970-01-01) is a mistake, not a date.
+    if isinstance(value, date | str):
+        return value
+    raise ValueError("must be a date written as YYYY-MM-DD")
+
+
+def _plausible_date(value: date) -> date:
+    if not date(1970, 1, 1) <= value <= date(2200, 12, 31):
+        raise ValueError("must be between 1970-01-01 and 2200-12-31")
+    return value
+
+
+CalendarDate = Annotated[date, BeforeValidator(_date_input), AfterValidator(_plausible_date)]
 TimeOfDay = Annotated[str, Field(max_length=5), AfterValidator(_check_time)]
 TimeZoneName = Annotated[
     str, Field(min_length=1, max_length=64, examples=["Europe/Paris"]), AfterValidator(_check_zone)
@@ -99,7 +113,7 @@ class Weekly(BaseModel):
 class Override(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    date: date
+    date: CalendarDate
     intervals: DayIntervals = []
 
     @model_validator(mode="after")
@@ -111,8 +125,8 @@ class Override(BaseModel):
 class DateRange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: date
-    end: date
+    start: CalendarDate
+    end: CalendarDate
 
     @model_validator(mode="after")
     def _ordered(self) -> DateRange:

@@ -66,7 +66,7 @@ class Bookable:
         )
 
 
-def _context_query() -> Select[Any]:
+def _context_query() -> Select[MeetingType, User, Organization, Schedule, bool]:
     """Meeting type, organizer, organization and the schedule in force, in one query."""
     never_synced = (
         exists()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bookwithme.accounts import service as accounts
 from bookwithme.accounts.sessions import SESSION_COOKIE, decode_session
 from bookwithme.config import Settings
-from bookwithme.db import session_scope
+from bookwithme.db import begin_immediate, session_scope
 from bookwithme.errors import Forbidden, Unauthorized
 from bookwithme.models import User
 
@@ -21,11 +21,20 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed before the response is sent when the route
-    succeeds, rolled back when anything raises."""
+    succeeds, rolled back when anything raises.
+
+    On SQLite a request that may write begins as a writer (``BEGIN IMMEDIATE``): it waits
+    for the write lock up front instead of failing when a read transaction tries to become
+    a write one while another writer is busy."""
     factory: sessionmaker[Session] = request.app.state.session_factory
     with session_scope(factory) as session:
+        if request.method in UNSAFE_METHODS:
+            begin_immediate(session)
         yield session
 
 

@@ -77,7 +77,14 @@ def error_response(
     return JSONResponse({"error": body}, status_code=status_code, headers=headers)
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
+def _json_position(error: dict[str, Any]) -> int | None:
+    loc = tuple(error.get("loc", ()))
+    return loc[1] if len(loc) == 2 and isinstance(loc[1], int) else None
+
+
+def _field_name(loc: tuple[Any, ...], error_type: str | None = None) -> str:
+    if error_type == "json_invalid":
+        return ""
     parts = list(loc)
     if parts and parts[0] in _LOCATIONS:
         parts = parts[1:]
@@ -86,7 +93,9 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 def _message(error: dict[str, Any]) -> str:
     if error.get("type") == "json_invalid":
-        return "The request body is not valid JSON."
+        position = _json_position(error)
+        where = f" (at character {position})" if position is not None else ""
+        return f"The request body is not valid JSON{where}."
     message = str(error.get("msg", "is not valid"))
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
@@ -97,7 +106,10 @@ def _message(error: dict[str, Any]) -> str:
 
 
 def validation_details(errors: Any) -> list[dict[str, str]]:
-    return [{"field": _field_name(tuple(e.get("loc", ()))), "message": _message(e)} for e in errors]
+    return [
+        {"field": _field_name(tuple(e.get("loc", ())), e.get("type")), "message": _message(e)}
+        for e in errors
+    ]
 
 
 def summarize(details: list[dict[str, str]]) -> str:
@@ -151,6 +163,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         details = validation_details(exc.errors())
+        content_type = request.headers.get("content-type", "")
+        body_not_json = any(
+            e.get("loc") == ("body",) and e.get("type") in ("model_attributes_type", "dict_type")
+            for e in exc.errors()
+        )
+        if body_not_json and "json" not in content_type:
+            message = "Send the body as JSON, with the header Content-Type: application/json."
+            details = [{"field": "", "message": message}]
         return error_response(request, 422, "validation_error", summarize(details), details)
 
     @app.exception_handler(Exception)

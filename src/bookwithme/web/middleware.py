@@ -12,6 +12,7 @@ from bookwithme.accounts.sessions import SESSION_COOKIE
 from bookwithme.web.templating import templates
 
 MAX_BODY_BYTES = 1024 * 1024
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_COOKIE = "csrftoken"
 # Forms that work before anyone is signed in, still protected against login CSRF.
 ALWAYS_CHECKED_PATHS = frozenset({"/setup", "/signin"})
@@ -82,28 +83,38 @@ class BodySizeLimit:
                 await self._refuse(scope, send)
                 return
         received = 0
-        started = False
+        too_large = False
+        refused = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge()
+                    # Stop reading; whatever the app answers is replaced by a 413 below.
+                    too_large = True
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
+        async def guarded_send(message: Message) -> None:
+            nonlocal refused
+            if too_large:
+                if not refused:
+                    refused = True
+                    await self._refuse(scope, send)
+                return
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(scope, send)
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not too_large:
+                raise
+        if too_large and not refused:
+            await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         await send_error(
@@ -113,10 +124,6 @@ class BodySizeLimit:
             "payload_too_large",
             f"The request body is larger than {self.max_bytes // 1024} KiB.",
         )
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def _skip_csrf(scope: Scope) -> bool:
@@ -139,6 +146,8 @@ class CSRFProtection:
             cookie_name=CSRF_COOKIE,
             signing_secret=secret,
             skip_if_scope=_skip_csrf,
+            # Checked even with no cookie at all: no login or setup forms posted cross-site.
+            always_protect=ALWAYS_CHECKED_PATHS,
             cookie_secure=secure,
             send_csrf_failed=self._failed,
         )
@@ -163,9 +172,15 @@ class CSRFProtection:
                 await send_error(scope, send, 400, "bad_request", "The Cookie header is not valid.")
                 return
             content_type = _header(scope, b"content-type")
-            if content_type.startswith(b"multipart/form-data") and b"boundary=" not in content_type:
+            if content_type.startswith(b"multipart/") and scope["method"] not in SAFE_METHODS:
+                # No form here uploads files; refusing multipart keeps its parser out of reach.
                 await send_error(
-                    scope, send, 400, "bad_request", "The multipart body has no boundary."
+                    scope,
+                    send,
+                    415,
+                    "unsupported_media_type",
+                    "Send JSON (application/json) or a plain form "
+                    "(application/x-www-form-urlencoded), not multipart.",
                 )
                 return
         try:

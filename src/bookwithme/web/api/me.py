@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from bookwithme.accounts.schemas import MeOut, MeUpdate
 from bookwithme.admin.policy import personal_bookings_status
@@ -36,7 +37,11 @@ def update_me(body: MeUpdate, user: CurrentUser, session: SessionDep) -> MeOut:
             raise EmailTaken()
     for field, value in changes.items():
         setattr(user, field, value)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Someone took the address between the check and the write.
+        raise EmailTaken() from None
     return _me(session, user)
 
 
