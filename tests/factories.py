@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.accounts import service as accounts
 from bookwithme.db import session_scope
-from bookwithme.models import User
+from bookwithme.models import Booking, User
+from bookwithme.security import hash_token, new_token
 
 PASSWORD = "correct horse battery"
 
@@ -64,3 +67,39 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
+
+
+def add_booking(
+    factory: sessionmaker[Session],
+    organizer: User,
+    meeting_type_id: uuid.UUID | str,
+    start: datetime,
+    minutes: int = 30,
+    *,
+    before: int = 0,
+    after: int = 0,
+    status: str = "confirmed",
+) -> Booking:
+    """A booking row as the booking service stores it (snapshot and widened span)."""
+    with session_scope(factory) as session:
+        booking = Booking(
+            user_id=organizer.id,
+            meeting_type_id=uuid.UUID(str(meeting_type_id)),
+            status=status,
+            start_at=start,
+            end_at=start + timedelta(minutes=minutes),
+            blocked_start_at=start - timedelta(minutes=before),
+            blocked_end_at=start + timedelta(minutes=minutes + after),
+            title="Booked",
+            duration_minutes=minutes,
+            buffer_before_minutes=before,
+            buffer_after_minutes=after,
+            location_kind="online",
+            invitee_name="Invitee",
+            invitee_email="invitee@example.com",
+            invitee_time_zone="UTC",
+            manage_token_hash=hash_token(new_token()),
+            ical_uid=f"{uuid.uuid4()}@bookwithme",
+        )
+        session.add(booking)
+    return booking
