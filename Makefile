@@ -38,5 +38,10 @@ format: $(VENV)/.dev
 	$(BIN)/ruff format src tests migrations/env.py
 	$(BIN)/ruff check --fix src tests migrations/env.py
 
+# Performance figures (see docs/benchmarks.md). The HTTP part needs wrk (apt-get install wrk).
+bench: $(VENV)/.dev
+	$(BIN)/python -m tests.benchmarks.bench_engine
+	$(BIN)/python -m tests.benchmarks.bench_http
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

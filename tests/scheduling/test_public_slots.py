@@ -36,7 +36,8 @@ class Organizer:
 
     def slots(self, type_id: str | None = None, **params: str) -> list[str]:
         response = self.client.get(
-            f"/api/v1/public/pages/{self.key}/meeting-types/{type_id or self.t30}/slots", params=params
+            f"/api/v1/public/pages/{self.key}/meeting-types/{type_id or self.t30}/slots",
+            params=params,
         )
         assert response.status_code == 200, response.text
         return [s["start"] for s in response.json()["slots"]]
@@ -44,7 +45,9 @@ class Organizer:
 
 @pytest.fixture
 def ada(client: TestClient, session_factory: sessionmaker[Session]) -> Organizer:
-    return Organizer(client, create_account(session_factory, "ada@example.com", time_zone="Europe/Paris"))
+    return Organizer(
+        client, create_account(session_factory, "ada@example.com", time_zone="Europe/Paris")
+    )
 
 
 def test_a_week_of_default_hours_in_the_organizer_zone(ada: Organizer) -> None:
@@ -63,7 +66,11 @@ def test_a_week_of_default_hours_in_the_organizer_zone(ada: Organizer) -> None:
 def test_the_invitee_zone_changes_only_how_instants_are_written(ada: Organizer) -> None:
     monday = next_monday()
     paris_view = ada.slots(start=monday.isoformat(), end=monday.isoformat(), tz="Europe/Paris")
-    ny_view = ada.slots(start=(monday - timedelta(days=1)).isoformat(), end=monday.isoformat(), tz="America/New_York")
+    ny_view = ada.slots(
+        start=(monday - timedelta(days=1)).isoformat(),
+        end=monday.isoformat(),
+        tz="America/New_York",
+    )
     assert ny_view[0].endswith("-05:00") or ny_view[0].endswith("-04:00")
     as_instants = lambda xs: {datetime.fromisoformat(x) for x in xs}  # noqa: E731
     assert as_instants(paris_view) <= as_instants(ny_view)
@@ -87,31 +94,66 @@ def test_busy_blocks_bookings_and_calendar_time_remove_slots(
     assert hours()[:2] == ["10:00", "10:30"]
 
     # A confirmed booking of another type blocks its time widened by its own buffers.
-    other_type = ada.client.get("/api/v1/meeting-types", headers=ada.account.headers).json()["items"][0]["id"]
-    add_booking(session_factory, ada.account.user, other_type, paris(monday, 12), 15, before=30, after=15)
+    other_type = ada.client.get("/api/v1/meeting-types", headers=ada.account.headers).json()[
+        "items"
+    ][0]["id"]
+    add_booking(
+        session_factory, ada.account.user, other_type, paris(monday, 12), 15, before=30, after=15
+    )
     # 11:30-12:30 is blocked; a 30-minute candidate touching it is fine.
-    assert "11:00" in hours() and "11:30" not in hours() and "12:00" not in hours() and "12:30" in hours()
+    assert (
+        "11:00" in hours()
+        and "11:30" not in hours()
+        and "12:00" not in hours()
+        and "12:30" in hours()
+    )
     # Cancelled bookings free their time.
-    add_booking(session_factory, ada.account.user, other_type, paris(monday, 14), 30, status="cancelled")
+    add_booking(
+        session_factory, ada.account.user, other_type, paris(monday, 14), 30, status="cancelled"
+    )
     assert "14:00" in hours()
 
     with session_scope(session_factory) as session:
-        connection = CalendarConnection(user_id=ada.account.user.id, kind="ics", name="Work", url="https://example.com/cal.ics", last_success_at=utcnow())
+        connection = CalendarConnection(
+            user_id=ada.account.user.id,
+            kind="ics",
+            name="Work",
+            url="https://example.com/cal.ics",
+            last_success_at=utcnow(),
+        )
         session.add(connection)
         session.flush()
-        session.add(CalendarBusyInterval(connection_id=connection.id, user_id=ada.account.user.id, start_at=paris(monday, 15), end_at=paris(monday, 16)))
+        session.add(
+            CalendarBusyInterval(
+                connection_id=connection.id,
+                user_id=ada.account.user.id,
+                start_at=paris(monday, 15),
+                end_at=paris(monday, 16),
+            )
+        )
     assert "15:00" not in hours() and "15:30" not in hours() and "16:00" in hours()
 
 
-def test_a_calendar_that_never_synced_blocks_every_slot(ada: Organizer, session_factory: sessionmaker[Session]) -> None:
+def test_a_calendar_that_never_synced_blocks_every_slot(
+    ada: Organizer, session_factory: sessionmaker[Session]
+) -> None:
     monday = next_monday()
     assert ada.slots(start=monday.isoformat(), end=monday.isoformat())
     with session_scope(session_factory) as session:
-        session.add(CalendarConnection(user_id=ada.account.user.id, kind="ics", name="Work", url="https://example.com/cal.ics"))
+        session.add(
+            CalendarConnection(
+                user_id=ada.account.user.id,
+                kind="ics",
+                name="Work",
+                url="https://example.com/cal.ics",
+            )
+        )
     assert ada.slots(start=monday.isoformat(), end=monday.isoformat()) == []
 
 
-def test_custom_hours_and_daily_limit_of_a_type(ada: Organizer, session_factory: sessionmaker[Session]) -> None:
+def test_custom_hours_and_daily_limit_of_a_type(
+    ada: Organizer, session_factory: sessionmaker[Session]
+) -> None:
     monday = next_monday()
     custom = ada.client.post(
         "/api/v1/meeting-types",
@@ -119,14 +161,23 @@ def test_custom_hours_and_daily_limit_of_a_type(ada: Organizer, session_factory:
             "title": "Evening call",
             "duration_minutes": 60,
             "max_bookings_per_day": 1,
-            "availability": {"time_zone": "Asia/Kolkata", "weekly": {"mon": [{"start": "20:00", "end": "22:00"}]}},
+            "availability": {
+                "time_zone": "Asia/Kolkata",
+                "weekly": {"mon": [{"start": "20:00", "end": "22:00"}]},
+            },
         },
         headers=ada.account.headers,
     ).json()
     params = {"start": monday.isoformat(), "end": monday.isoformat(), "tz": "Asia/Kolkata"}
     assert [s[11:16] for s in ada.slots(custom["id"], **params)] == ["20:00", "21:00"]
     kolkata = ZoneInfo("Asia/Kolkata")
-    add_booking(session_factory, ada.account.user, custom["id"], datetime(monday.year, monday.month, monday.day, 20, tzinfo=kolkata), 60)
+    add_booking(
+        session_factory,
+        ada.account.user,
+        custom["id"],
+        datetime(monday.year, monday.month, monday.day, 20, tzinfo=kolkata),
+        60,
+    )
     assert ada.slots(custom["id"], **params) == []
 
 
@@ -140,7 +191,9 @@ def test_custom_hours_and_daily_limit_of_a_type(ada: Organizer, session_factory:
     ],
 )
 def test_bad_windows_are_a_422(ada: Organizer, params: dict[str, str], message: str) -> None:
-    response = ada.client.get(f"/api/v1/public/pages/{ada.key}/meeting-types/{ada.t30}/slots", params=params)
+    response = ada.client.get(
+        f"/api/v1/public/pages/{ada.key}/meeting-types/{ada.t30}/slots", params=params
+    )
     assert response.status_code == 422
     assert message in response.json()["error"]["message"]
 
@@ -169,7 +222,11 @@ def count_queries(engine: Engine, run) -> int:  # type: ignore[no-untyped-def]
     statements: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")):
+        if (
+            not statement.lstrip()
+            .upper()
+            .startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE"))
+        ):
             statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
@@ -180,7 +237,9 @@ def count_queries(engine: Engine, run) -> int:  # type: ignore[no-untyped-def]
     return len(statements)
 
 
-def test_slots_take_a_constant_number_of_queries(ada: Organizer, app, session_factory: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+def test_slots_take_a_constant_number_of_queries(
+    ada: Organizer, app, session_factory: sessionmaker[Session]
+) -> None:  # type: ignore[no-untyped-def]
     monday = next_monday()
     params = {"start": monday.isoformat(), "end": (monday + timedelta(days=6)).isoformat()}
     engine = app.state.engine
@@ -188,11 +247,22 @@ def test_slots_take_a_constant_number_of_queries(ada: Organizer, app, session_fa
     for i in range(40):
         ada.client.post(
             "/api/v1/me/busy",
-            json={"start": paris(monday, 9, 0).isoformat(), "end": (paris(monday, 9, 0) + timedelta(minutes=i + 1)).isoformat()},
+            json={
+                "start": paris(monday, 9, 0).isoformat(),
+                "end": (paris(monday, 9, 0) + timedelta(minutes=i + 1)).isoformat(),
+            },
             headers=ada.account.headers,
         )
-        add_booking(session_factory, ada.account.user, ada.t30, paris(monday + timedelta(days=1), 9) + timedelta(minutes=30 * (i % 16)), 30)
+        add_booking(
+            session_factory,
+            ada.account.user,
+            ada.t30,
+            paris(monday + timedelta(days=1), 9) + timedelta(minutes=30 * (i % 16)),
+            30,
+        )
     for i in range(10):
-        ada.client.post("/api/v1/meeting-types", json={"title": f"Type {i}"}, headers=ada.account.headers)
+        ada.client.post(
+            "/api/v1/meeting-types", json={"title": f"Type {i}"}, headers=ada.account.headers
+        )
     loaded = count_queries(engine, lambda: ada.slots(**params))
     assert loaded == baseline <= 3

@@ -58,8 +58,16 @@ def list_blocks(
     return list(session.scalars(query.order_by(BusyBlock.start_at)))
 
 
+def whole_seconds(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """Busy time is kept in whole seconds, widened outward so it never shrinks."""
+    floor = start.replace(microsecond=0)
+    ceil = end.replace(microsecond=0) + (timedelta(seconds=1) if end.microsecond else timedelta(0))
+    return floor, ceil
+
+
 def create_block(session: Session, user: User, data: BusyBlockCreate) -> BusyBlock:
-    block = BusyBlock(user_id=user.id, start_at=data.start, end_at=data.end, title=data.title)
+    start, end = whole_seconds(data.start, data.end)
+    block = BusyBlock(user_id=user.id, start_at=start, end_at=end, title=data.title)
     session.add(block)
     session.flush()
     return block

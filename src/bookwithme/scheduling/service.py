@@ -9,8 +9,25 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, Select, Uuid, and_, cast, exists, null, or_, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    CompoundSelect,
+    Select,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from bookwithme.admin.policy import personal_bookings_status
 from bookwithme.errors import InvalidInput, LinkExpired, LinkRevoked, LinkUsed, NotFound
@@ -28,9 +45,10 @@ from bookwithme.models import (
     Schedule,
     User,
 )
+from bookwithme.models.base import UTCDateTime
 from bookwithme.scheduling import store
 from bookwithme.scheduling.schedules import ScheduleData
-from bookwithme.scheduling.slots import Slot, SlotRules, compute_slots, localize
+from bookwithme.scheduling.slots import BusyTimes, Slot, SlotRules, compute_slots, localize
 from bookwithme.security import hash_token
 
 MAX_WINDOW_DAYS = 62
@@ -181,10 +199,67 @@ def bookable_through_link(session: Session, token: str, now: datetime) -> Bookab
     return found
 
 
+class epoch_seconds(FunctionElement[int]):
+    """Whole seconds since the epoch of a timestamp column, computed by the database."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    # Stored as naive UTC text: strftime reads it as UTC.
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_postgresql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
+
+
 @dataclass(frozen=True)
-class BusyTime:
-    intervals: list[tuple[datetime, datetime]]
-    type_booking_starts: list[datetime]
+class OrganizerBusy:
+    busy: BusyTimes
+    type_booking_starts: list[int]
+
+
+def _busy_statement() -> CompoundSelect[Any]:
+    """Built once: the organizer's busy time in ``[:lo, :hi)``, sorted by start."""
+    organizer = bindparam("organizer", type_=Uuid)
+    lo = bindparam("lo", type_=UTCDateTime())
+    hi = bindparam("hi", type_=UTCDateTime())
+    exclude = bindparam("exclude", type_=Uuid)
+    no_type = literal(0)
+    no_start = cast(null(), BigInteger)
+    bookings = select(
+        epoch_seconds(Booking.blocked_start_at).label("s"),
+        epoch_seconds(Booking.blocked_end_at).label("e"),
+        case((Booking.meeting_type_id == bindparam("meeting_type", type_=Uuid), 1), else_=0),
+        epoch_seconds(Booking.start_at),
+    ).where(
+        Booking.user_id == organizer,
+        Booking.status == "confirmed",
+        Booking.blocked_start_at < hi,
+        Booking.blocked_end_at > lo,
+        or_(exclude.is_(None), Booking.id != exclude),
+    )
+    blocks = select(
+        epoch_seconds(BusyBlock.start_at), epoch_seconds(BusyBlock.end_at), no_type, no_start
+    ).where(BusyBlock.user_id == organizer, BusyBlock.start_at < hi, BusyBlock.end_at > lo)
+    calendars = select(
+        epoch_seconds(CalendarBusyInterval.start_at),
+        epoch_seconds(CalendarBusyInterval.end_at),
+        no_type,
+        no_start,
+    ).where(
+        CalendarBusyInterval.user_id == organizer,
+        CalendarBusyInterval.start_at < hi,
+        CalendarBusyInterval.end_at > lo,
+    )
+    return union_all(bookings, blocks, calendars).order_by("s")
+
+
+_BUSY = _busy_statement()
 
 
 def busy_time(
@@ -194,40 +269,24 @@ def busy_time(
     lo: datetime,
     hi: datetime,
     exclude_booking_id: uuid.UUID | None = None,
-) -> BusyTime:
+) -> OrganizerBusy:
     """Every busy interval of the organizer that reaches into ``[lo, hi)``, in one query:
-    confirmed bookings (widened by their own buffers), busy blocks and calendar time."""
-    ts = DateTime(timezone=True)
-    bookings = select(
-        Booking.blocked_start_at.label("s"),
-        Booking.blocked_end_at.label("e"),
-        Booking.meeting_type_id.label("t"),
-        Booking.start_at.label("b"),
-    ).where(
-        Booking.user_id == organizer_id,
-        Booking.status == "confirmed",
-        Booking.blocked_start_at < hi,
-        Booking.blocked_end_at > lo,
+    confirmed bookings (widened by their own buffers), busy blocks and calendar time, as
+    epoch seconds sorted by start (busy time is stored in whole seconds)."""
+    rows = session.execute(
+        _BUSY,
+        {
+            "organizer": organizer_id,
+            "meeting_type": meeting_type_id,
+            "lo": lo,
+            "hi": hi,
+            "exclude": exclude_booking_id,
+        },
+    ).all()
+    return OrganizerBusy(
+        busy=BusyTimes([r[0] for r in rows], [r[1] for r in rows]),
+        type_booking_starts=[r[3] for r in rows if r[2]],
     )
-    if exclude_booking_id is not None:
-        bookings = bookings.where(Booking.id != exclude_booking_id)
-    blocks = select(
-        BusyBlock.start_at, BusyBlock.end_at, cast(null(), Uuid), cast(null(), ts)
-    ).where(BusyBlock.user_id == organizer_id, BusyBlock.start_at < hi, BusyBlock.end_at > lo)
-    calendars = select(
-        CalendarBusyInterval.start_at,
-        CalendarBusyInterval.end_at,
-        cast(null(), Uuid),
-        cast(null(), ts),
-    ).where(
-        CalendarBusyInterval.user_id == organizer_id,
-        CalendarBusyInterval.start_at < hi,
-        CalendarBusyInterval.end_at > lo,
-    )
-    rows = session.execute(union_all(bookings, blocks, calendars)).all()
-    intervals = [(r[0], r[1]) for r in rows]
-    starts = [r[3] for r in rows if r[2] == meeting_type_id]
-    return BusyTime(intervals=intervals, type_booking_starts=starts)
 
 
 def window_of(start: date, end: date, zone: str) -> tuple[datetime, datetime]:
@@ -270,6 +329,6 @@ def slots_for(
         window_start,
         window_end,
         now,
-        busy.intervals,
+        busy.busy,
         busy.type_booking_starts,
     )

@@ -60,12 +60,32 @@ def localize(day: date, minutes: int, zone: ZoneInfo) -> datetime:
     return wall.replace(fold=0).astimezone(UTC)
 
 
-def _merge(busy: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
-    """Sorted, disjoint starts and ends of the union of ``busy``. Intervals that only
-    touch stay apart: touching is not overlapping."""
+@dataclass(frozen=True)
+class BusyTimes:
+    """Busy intervals as epoch seconds in two parallel lists, the form the database can
+    hand over without building a datetime per row."""
+
+    starts: Sequence[int]
+    ends: Sequence[int]
+
+    @classmethod
+    def of(cls, intervals: Iterable[Interval]) -> BusyTimes:
+        pairs = list(intervals)
+        return cls([int(s.timestamp()) for s, _ in pairs], [int(e.timestamp()) for _, e in pairs])
+
+
+def _merge(busy: BusyTimes) -> tuple[list[int], list[int]]:
+    """Sorted, disjoint starts and ends of the union of ``busy``. Intervals that only touch
+    stay apart: touching is not overlapping.
+
+    Only flat lists of ints are built (no tuple per interval), which keeps the garbage
+    collector out of the way; input already sorted by start, as the database returns it,
+    sorts in one pass."""
+    raw_starts, raw_ends = busy.starts, busy.ends
     starts: list[int] = []
     ends: list[int] = []
-    for start, end in sorted(busy):
+    for i in sorted(range(len(raw_starts)), key=raw_starts.__getitem__):
+        start, end = raw_starts[i], raw_ends[i]
         if end <= start:
             continue
         if ends and start < ends[-1]:
@@ -101,15 +121,16 @@ def compute_slots(
     window_start: datetime,
     window_end: datetime,
     now: datetime,
-    busy: Sequence[Interval] = (),
-    type_booking_starts: Sequence[datetime] = (),
+    busy: BusyTimes | Sequence[Interval] = (),
+    type_booking_starts: Sequence[datetime] | Sequence[int] = (),
 ) -> list[Slot]:
     """The slots of one meeting type whose start lies in ``[window_start, window_end)``.
 
     ``busy``: every interval the organizer is busy, already widened where the rule says so
-    (confirmed bookings by their own stored buffers), plus busy blocks and calendar time.
-    ``type_booking_starts``: the starts of this meeting type's confirmed bookings, for
-    ``max_bookings_per_day``.
+    (confirmed bookings by their own stored buffers), plus busy blocks and calendar time;
+    as datetimes or as ``BusyTimes`` in epoch seconds.
+    ``type_booking_starts``: the starts of this meeting type's confirmed bookings (datetimes
+    or epoch seconds), for ``max_bookings_per_day``.
     """
     zone = ZoneInfo(schedule.time_zone)
     win_lo = int(window_start.timestamp())
@@ -118,6 +139,7 @@ def compute_slots(
         return []
 
     duration = rules.duration_minutes * 60
+    length = timedelta(seconds=duration)
     step = rules.step_minutes * 60
     before = rules.buffer_before_minutes * 60
     after = rules.buffer_after_minutes * 60
@@ -132,10 +154,13 @@ def compute_slots(
 
     full_days: set[date] = set()
     if rules.max_bookings_per_day is not None:
-        per_day = Counter(s.astimezone(zone).date() for s in type_booking_starts)
+        per_day = Counter(
+            (datetime.fromtimestamp(s, zone) if isinstance(s, int) else s.astimezone(zone)).date()
+            for s in type_booking_starts
+        )
         full_days = {d for d, n in per_day.items() if n >= rules.max_bookings_per_day}
 
-    busy_starts, busy_ends = _merge((int(s.timestamp()), int(e.timestamp())) for s, e in busy)
+    busy_starts, busy_ends = _merge(busy if isinstance(busy, BusyTimes) else BusyTimes.of(busy))
 
     intervals_of = _day_intervals(schedule)
     slots: list[Slot] = []
@@ -155,8 +180,8 @@ def compute_slots(
                 i = bisect_right(busy_starts, blocked_hi - 1) - 1
                 if i < 0 or busy_ends[i] <= blocked_lo:
                     begins = datetime.fromtimestamp(start, UTC)
-                    if begins.astimezone(zone).date() not in full_days:
-                        slots.append(Slot(begins, datetime.fromtimestamp(start + duration, UTC)))
+                    if not full_days or begins.astimezone(zone).date() not in full_days:
+                        slots.append(Slot(begins, begins + length))
                 start += step
         day += timedelta(days=1)
     return slots
