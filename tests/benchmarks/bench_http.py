@@ -56,14 +56,15 @@ def prepare(data_dir: Path, busy_blocks: int = 1000) -> tuple[str, str, str, str
         meeting_types.publish(session, user, page, False, utcnow())
         type_id = str(meeting_types.list_types(session, user)[1].id)
         week_start = datetime(monday.year, monday.month, monday.day, tzinfo=paris).astimezone(UTC)
-        for _ in range(busy_blocks):
-            start = week_start + timedelta(minutes=rng.randrange(7 * 24 * 60))
+        # Mostly outside working hours, so the week still has free times to list; one in a
+        # hundred inside, so the engine has real work.
+        for i in range(busy_blocks):
+            day = week_start + timedelta(days=rng.randrange(7))
+            inside = i % 100 == 0
+            minute = rng.randrange(9 * 60, 17 * 60) if inside else rng.randrange(18 * 60, 32 * 60)
+            start = day + timedelta(minutes=minute)
             session.add(
-                BusyBlock(
-                    user_id=user.id,
-                    start_at=start,
-                    end_at=start + timedelta(minutes=rng.choice((1, 2, 5))),
-                )
+                BusyBlock(user_id=user.id, start_at=start, end_at=start + timedelta(minutes=5))
             )
         key = page.key
     end = monday + timedelta(days=6)
