@@ -12,13 +12,19 @@ from sqlalchemy import text
 from starlette.responses import JSONResponse
 
 from bookwithme import __version__
+from bookwithme.cache import answer_cache_for
 from bookwithme.config import Settings
 from bookwithme.db import make_engine, make_session_factory
 from bookwithme.paths import STATIC_DIR
 from bookwithme.web import pages_accounts, pages_organizer
 from bookwithme.web.api import router as api_router
 from bookwithme.web.errors import install_error_handlers
-from bookwithme.web.middleware import BodySizeLimit, CSRFProtection, SecurityHeaders
+from bookwithme.web.middleware import (
+    BodySizeLimit,
+    CSRFProtection,
+    ResponseCache,
+    SecurityHeaders,
+)
 
 log = logging.getLogger("bookwithme")
 
@@ -27,9 +33,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.resolved_database_url)
 
+    answer_cache = answer_cache_for(engine) if settings.cache_answers else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        if answer_cache is not None:
+            answer_cache.close()
         engine.dispose()
 
     app = FastAPI(
@@ -42,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.set_up = False
+    app.state.answer_cache = answer_cache
 
     install_error_handlers(app)
 
@@ -71,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         CSRFProtection, secret=settings.resolved_secret_key, secure=settings.secure_cookies
     )
+    if answer_cache is not None:
+        app.add_middleware(ResponseCache, cache=answer_cache)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit)
     return app

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     mail_from: str = "bookwithme <bookings@localhost>"
     online_meeting_url_template: str = "https://meet.jit.si/bookwithme-{token}"
     embedded_worker: bool = True
+    # Keep rendered slot answers until the database or the clock changes them (SQLite only;
+    # see bookwithme/cache.py). Off only to measure or to rule it out when debugging.
+    cache_answers: bool = True
 
     @field_validator("base_url")
     @classmethod

@@ -97,7 +97,7 @@ def serve(app: str, port: int, env: dict[str, str], factory: bool) -> subprocess
     raise RuntimeError(f"{app} did not start")
 
 
-def wrk(url: str) -> float:
+def wrk(url: str, label: str) -> float:
     out = subprocess.run(
         ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url],
         check=True,
@@ -110,9 +110,7 @@ def wrk(url: str) -> float:
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     assert match, out
     p99 = re.search(r"99%\s+(\S+)", out)
-    print(
-        f"  {url.split('?')[0].rsplit('/', 1)[-1]:>6}: {float(match.group(1)):>9.0f} req/s, p99 {p99.group(1) if p99 else '?'}"
-    )
+    print(f"  {label:>24}: {float(match.group(1)):>9.0f} req/s, p99 {p99.group(1) if p99 else '?'}")
     return float(match.group(1))
 
 
@@ -129,23 +127,31 @@ def main() -> None:
     slots_path = f"/api/v1/public/pages/{key}/meeting-types/{type_id}/slots?start={start}&end={end}"
 
     print(f"(b) HTTP, wrk -t2 -c{CONNECTIONS} -d{DURATION}, one uvicorn worker each, SQLite")
-    port = free_port()
-    app = serve("bookwithme.app:create_app", port, env, factory=True)
-    try:
-        body = httpx.get(f"http://127.0.0.1:{port}{slots_path}").json()
-        print(f"  slots: 7-day window, 1,000 busy blocks, {len(body['slots'])} slots offered")
-        slots_rps = wrk(f"http://127.0.0.1:{port}{slots_path}")
-    finally:
-        app.terminate()
-        app.wait()
+    results = {}
+    for label, cache in (("slots", "true"), ("slots, answer cache off", "false")):
+        port = free_port()
+        app = serve(
+            "bookwithme.app:create_app",
+            port,
+            {**env, "BOOKWITHME_CACHE_ANSWERS": cache},
+            factory=True,
+        )
+        try:
+            body = httpx.get(f"http://127.0.0.1:{port}{slots_path}").json()
+            print(f"  {label}: 7-day window, 1,000 busy blocks, {len(body['slots'])} slots offered")
+            results[label] = wrk(f"http://127.0.0.1:{port}{slots_path}", label)
+        finally:
+            app.terminate()
+            app.wait()
     port = free_port()
     bare = serve("tests.benchmarks.bare_app:app", port, env, factory=False)
     try:
-        bare_rps = wrk(f"http://127.0.0.1:{port}/bare")
+        bare_rps = wrk(f"http://127.0.0.1:{port}/bare", "bare")
     finally:
         bare.terminate()
         bare.wait()
-    print(f"  slots / bare = {slots_rps / bare_rps:.2f} (goal: at least 0.50)")
+    for label, rps in results.items():
+        print(f"  {label} / bare = {rps / bare_rps:.2f} (goal: at least 0.50)")
     shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -332,3 +332,22 @@ def slots_for(
         busy.busy,
         busy.type_booking_starts,
     )
+
+
+def valid_until(
+    bookable: Bookable, slots: list[Slot], now: datetime, zone: str, max_age: timedelta
+) -> datetime:
+    """Until when the clock alone cannot change this answer (the database aside):
+    the first offered slot stops being offered once its minimum notice starts, the horizon
+    and the default dates move at midnight (in the schedule's zone and the asked zone), and
+    a private link expires."""
+    limits = [now + max_age]
+    for name in {bookable.schedule.time_zone, zone}:
+        z = ZoneInfo(name)
+        limits.append(localize(now.astimezone(z).date() + timedelta(days=1), 0, z))
+    if slots:
+        notice = timedelta(minutes=bookable.meeting_type.minimum_notice_minutes)
+        limits.append(min(s.start for s in slots) - notice + timedelta(microseconds=1))
+    if bookable.link is not None:
+        limits.append(bookable.link.expires_at)
+    return min(limits)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from asgi_csrf import asgi_csrf
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bookwithme.accounts.sessions import SESSION_COOKIE
+from bookwithme.cache import AnswerCache, CachedAnswer
+from bookwithme.models.base import utcnow
 from bookwithme.web.templating import templates
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -73,6 +76,9 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         declared = _header(scope, b"content-length")
+        if not declared and scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)  # nothing to read
+            return
         if declared:
             try:
                 too_big = int(declared) > self.max_bytes
@@ -141,6 +147,7 @@ class CSRFProtection:
     ``X-CSRFToken`` header."""
 
     def __init__(self, app: ASGIApp, secret: str, secure: bool) -> None:
+        self.inner = app
         self.app = asgi_csrf(
             app,
             cookie_name=CSRF_COOKIE,
@@ -165,6 +172,15 @@ class CSRFProtection:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in SAFE_METHODS
+            and scope["path"].startswith("/api/")
+        ):
+            # A safe API request renders no form and needs no token: skip the work of
+            # minting one (the public slot endpoints are the hottest path there is).
+            await self.inner(scope, receive, send)
+            return
         if scope["type"] == "http":
             try:
                 _header(scope, b"cookie").decode("utf-8")
@@ -213,3 +229,59 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+CACHE_UNTIL_HEADER = b"x-bookwithme-cache-until"
+
+
+class ResponseCache:
+    """Serves repeated GETs from the exact ``AnswerCache`` before any routing.
+
+    A route opts in by sending the private ``X-Bookwithme-Cache-Until`` header (an ISO
+    instant) with a 200; the header is removed here and the answer kept until that instant
+    or until the database changes. The database version is read before the route runs, so
+    a change made while it computes makes its answer stale at once."""
+
+    def __init__(self, app: ASGIApp, cache: AnswerCache) -> None:
+        self.app = app
+        self.cache = cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        key = (scope["path"], scope.get("query_string", b""))
+        version = self.cache.version()
+        hit = self.cache.get(key, version, utcnow())
+        if hit is not None:
+            await send(
+                {"type": "http.response.start", "status": hit.status, "headers": hit.headers}
+            )
+            await send({"type": "http.response.body", "body": hit.body})
+            return
+
+        start: Message | None = None
+        until: datetime | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start, until
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                marker = [v for k, v in headers if k.lower() == CACHE_UNTIL_HEADER]
+                if marker:
+                    headers = [(k, v) for k, v in headers if k.lower() != CACHE_UNTIL_HEADER]
+                    message = {**message, "headers": headers}
+                    if message["status"] == 200:
+                        until = datetime.fromisoformat(marker[0].decode())
+                        start = message
+            elif message["type"] == "http.response.body" and until is not None:
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False) and start is not None:
+                    self.cache.put(
+                        key,
+                        CachedAnswer(version, until, 200, list(start["headers"]), b"".join(chunks)),
+                    )
+            await send(message)
+
+        await self.app(scope, receive, capture)

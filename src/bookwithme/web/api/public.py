@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from bookwithme.errors import InvalidInput
 from bookwithme.instants import in_zone
@@ -18,6 +20,7 @@ from bookwithme.scheduling import service as scheduling
 from bookwithme.scheduling.service import Bookable
 from bookwithme.timezones import is_valid_zone
 from bookwithme.web.deps import SessionDep
+from bookwithme.web.middleware import CACHE_UNTIL_HEADER
 
 router = APIRouter(prefix="/public", tags=["invitee"])
 
@@ -58,7 +61,7 @@ class SlotQuery(BaseModel):
     tz: str | None = None
 
 
-def _slot_query(
+async def _slot_query(
     start: Annotated[date | None, Query(description="First date, in tz")] = None,
     end: Annotated[date | None, Query(description="Last date, in tz (at most 62 days)")] = None,
     tz: Annotated[str | None, Query(max_length=64, description="IANA time zone")] = None,
@@ -72,20 +75,27 @@ def _slot_query(
 
 
 SlotQueryDep = Annotated[SlotQuery, Depends(_slot_query)]
+CACHE_MAX_AGE = timedelta(minutes=5)
 
 
-def slots_response(session: SessionDep, bookable: Bookable, query: SlotQuery) -> SlotsOut:
+def slots_response(
+    request: Request, session: Session, bookable: Bookable, query: SlotQuery, now: datetime
+) -> Response:
     zone = query.tz or bookable.organizer.time_zone
-    now = utcnow()
     first = query.start or now.astimezone(ZoneInfo(zone)).date()
     last = query.end or first + timedelta(days=6)
     window_start, window_end = scheduling.window_of(first, last, zone)
     slots = scheduling.slots_for(session, bookable, window_start, window_end, now)
-    return SlotsOut(
+    answer = SlotsOut(
         time_zone=zone,
         duration_minutes=bookable.meeting_type.duration_minutes,
         slots=[SlotOut(start=in_zone(s.start, zone), end=in_zone(s.end, zone)) for s in slots],
     )
+    response = Response(answer.model_dump_json(), media_type="application/json")
+    if request.app.state.answer_cache is not None:
+        until = scheduling.valid_until(bookable, slots, now, zone, CACHE_MAX_AGE)
+        response.headers[CACHE_UNTIL_HEADER.decode()] = until.isoformat()
+    return response
 
 
 @router.get("/pages/{page_key}")
@@ -99,10 +109,12 @@ def public_page(page_key: str, session: SessionDep) -> PublicPageOut:
     )
 
 
-@router.get("/pages/{page_key}/meeting-types/{type_id}/slots")
-def page_slots(page_key: str, type_id: str, query: SlotQueryDep, session: SessionDep) -> SlotsOut:
+@router.get("/pages/{page_key}/meeting-types/{type_id}/slots", response_model=SlotsOut)
+def page_slots(
+    page_key: str, type_id: str, query: SlotQueryDep, request: Request, session: SessionDep
+) -> Response:
     bookable = scheduling.bookable_through_page(session, page_key, type_id)
-    return slots_response(session, bookable, query)
+    return slots_response(request, session, bookable, query, utcnow())
 
 
 @router.get("/links/{token}")
@@ -114,7 +126,8 @@ def public_link(token: str, session: SessionDep) -> PublicLinkOut:
     )
 
 
-@router.get("/links/{token}/slots")
-def link_slots(token: str, query: SlotQueryDep, session: SessionDep) -> SlotsOut:
-    bookable = scheduling.bookable_through_link(session, token, utcnow())
-    return slots_response(session, bookable, query)
+@router.get("/links/{token}/slots", response_model=SlotsOut)
+def link_slots(token: str, query: SlotQueryDep, request: Request, session: SessionDep) -> Response:
+    now = utcnow()
+    bookable = scheduling.bookable_through_link(session, token, now)
+    return slots_response(request, session, bookable, query, now)
