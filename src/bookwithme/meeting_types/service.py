@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -141,15 +142,23 @@ def delete_type(session: Session, mt: MeetingType, now: datetime) -> None:
     session.flush()
 
 
+def _what_invitees_see(mt: MeetingType) -> dict[str, Any]:
+    return {
+        "id": mt.id,
+        "title": mt.title,
+        "description": mt.description,
+        "duration_minutes": mt.duration_minutes,
+        "location": Location(kind=mt.location_kind, details=mt.location_details),
+        "questions": [Question.model_validate(q) for q in mt.questions],
+        "color": mt.color,
+    }
+
+
 def type_out(mt: MeetingType) -> MeetingTypeOut:
     return MeetingTypeOut(
-        id=mt.id,
-        title=mt.title,
-        description=mt.description,
-        duration_minutes=mt.duration_minutes,
+        **_what_invitees_see(mt),
         visibility=mt.visibility,
         active=mt.active,
-        location=Location(kind=mt.location_kind, details=mt.location_details),
         add_online_meeting=mt.add_online_meeting,
         buffer_before_minutes=mt.buffer_before_minutes,
         buffer_after_minutes=mt.buffer_after_minutes,
@@ -158,23 +167,13 @@ def type_out(mt: MeetingType) -> MeetingTypeOut:
         slot_interval_minutes=mt.slot_interval_minutes,
         max_bookings_per_day=mt.max_bookings_per_day,
         availability=store.to_data(mt.schedule) if mt.schedule else None,
-        questions=[Question.model_validate(q) for q in mt.questions],
-        color=mt.color,
         created_at=mt.created_at,
         updated_at=mt.updated_at,
     )
 
 
 def public_type_out(mt: MeetingType) -> PublicMeetingTypeOut:
-    return PublicMeetingTypeOut(
-        id=mt.id,
-        title=mt.title,
-        description=mt.description,
-        duration_minutes=mt.duration_minutes,
-        location=Location(kind=mt.location_kind, details=mt.location_details),
-        questions=[Question.model_validate(q) for q in mt.questions],
-        color=mt.color,
-    )
+    return PublicMeetingTypeOut(**_what_invitees_see(mt))
 
 
 # --- The page ---------------------------------------------------------------
