@@ -257,7 +257,7 @@ def test_slots_take_a_constant_number_of_queries(
             session_factory,
             ada.account.user,
             ada.t30,
-            paris(monday + timedelta(days=1), 9) + timedelta(minutes=30 * (i % 16)),
+            paris(monday + timedelta(days=1 + i // 16), 9) + timedelta(minutes=30 * (i % 16)),
             30,
         )
     for i in range(10):
