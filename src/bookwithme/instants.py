@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, PlainSerializer
+from pydantic import AwareDatetime, BeforeValidator, PlainSerializer
 
 
 def utc_z(value: datetime) -> str:
@@ -22,5 +22,14 @@ def in_zone(value: datetime, zone: str) -> str:
 
 # An instant the API returns: always UTC, always with Z.
 UTCInstant = Annotated[datetime, PlainSerializer(utc_z, return_type=str)]
-# An instant the API accepts: ISO 8601 with an offset or Z; a naive time is a 422.
-InputInstant = AwareDatetime
+
+
+def _iso_text(value: object) -> object:
+    # Only text: a bare number would otherwise be read as seconds since 1970.
+    if isinstance(value, datetime | str):
+        return value
+    raise ValueError("must be an ISO 8601 instant such as 2026-12-01T09:00:00+01:00")
+
+
+# An instant the API accepts: ISO 8601 text with an offset or Z; anything else is a 422.
+InputInstant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]

@@ -217,6 +217,30 @@ def _epoch_postgresql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
     return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
 
 
+def bookable_type(session: Session, meeting_type_id: uuid.UUID) -> Bookable:
+    """A meeting type reached from an existing booking (rescheduling): any visibility, but
+    still active, not deleted, and its organizer able to take bookings."""
+    row = session.execute(_context_query().where(MeetingType.id == meeting_type_id)).first()
+    found = _bookable(row) if row is not None else None
+    if found is None:
+        raise NotFound("This meeting can no longer be moved; cancel it and book again.")
+    return found
+
+
+def is_offered(
+    session: Session,
+    bookable: Bookable,
+    start: datetime,
+    now: datetime,
+    exclude_booking_id: uuid.UUID | None = None,
+    rules: SlotRules | None = None,
+) -> bool:
+    """SPEC 2.3 step 7: a start is accepted only if the rule offers exactly it, now."""
+    window_end = start + timedelta(seconds=1)
+    offered = slots_for(session, bookable, start, window_end, now, exclude_booking_id, rules)
+    return any(slot.start == start for slot in offered)
+
+
 @dataclass(frozen=True)
 class OrganizerBusy:
     busy: BusyTimes
@@ -312,7 +336,10 @@ def slots_for(
     window_end: datetime,
     now: datetime,
     exclude_booking_id: uuid.UUID | None = None,
+    rules: SlotRules | None = None,
 ) -> list[Slot]:
+    """The offered slots. ``exclude_booking_id`` lets a booking's own time count as free
+    (rescheduling); ``rules`` replaces the type's (a booking keeps its own duration)."""
     if bookable.calendar_never_synced:
         return []
     busy = busy_time(
@@ -325,7 +352,7 @@ def slots_for(
     )
     return compute_slots(
         bookable.schedule,
-        bookable.rules,
+        rules or bookable.rules,
         window_start,
         window_end,
         now,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -11,15 +12,24 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from bookwithme.bookings import service as bookings
+from bookwithme.bookings.schemas import (
+    BookingCreate,
+    BookingCreated,
+    BookingOut,
+    CancelIn,
+    RescheduleIn,
+)
 from bookwithme.errors import InvalidInput
 from bookwithme.instants import in_zone
 from bookwithme.meeting_types.schemas import PublicMeetingTypeOut
 from bookwithme.meeting_types.service import public_type_out
-from bookwithme.models import utcnow
+from bookwithme.models import Booking, utcnow
 from bookwithme.scheduling import service as scheduling
 from bookwithme.scheduling.service import Bookable
+from bookwithme.scheduling.slots import SlotRules
 from bookwithme.timezones import is_valid_zone
-from bookwithme.web.deps import SessionDep
+from bookwithme.web.deps import SessionDep, SettingsDep
 from bookwithme.web.middleware import CACHE_UNTIL_HEADER
 
 router = APIRouter(prefix="/public", tags=["invitee"])
@@ -79,16 +89,24 @@ CACHE_MAX_AGE = timedelta(minutes=5)
 
 
 def slots_response(
-    request: Request, session: Session, bookable: Bookable, query: SlotQuery, now: datetime
+    request: Request,
+    session: Session,
+    bookable: Bookable,
+    query: SlotQuery,
+    now: datetime,
+    exclude_booking_id: uuid.UUID | None = None,
+    rules: SlotRules | None = None,
 ) -> Response:
     zone = query.tz or bookable.organizer.time_zone
     first = query.start or now.astimezone(ZoneInfo(zone)).date()
     last = query.end or first + timedelta(days=6)
     window_start, window_end = scheduling.window_of(first, last, zone)
-    slots = scheduling.slots_for(session, bookable, window_start, window_end, now)
+    slots = scheduling.slots_for(
+        session, bookable, window_start, window_end, now, exclude_booking_id, rules
+    )
     answer = SlotsOut(
         time_zone=zone,
-        duration_minutes=bookable.meeting_type.duration_minutes,
+        duration_minutes=(rules or bookable.rules).duration_minutes,
         slots=[SlotOut(start=in_zone(s.start, zone), end=in_zone(s.end, zone)) for s in slots],
     )
     response = Response(answer.model_dump_json(), media_type="application/json")
@@ -131,3 +149,71 @@ def link_slots(token: str, query: SlotQueryDep, request: Request, session: Sessi
     now = utcnow()
     bookable = scheduling.bookable_through_link(session, token, now)
     return slots_response(request, session, bookable, query, now)
+
+
+# --- Booking ------------------------------------------------------------------------
+
+
+def _created(booking: Booking, token: str, settings: SettingsDep) -> BookingCreated:
+    return BookingCreated(
+        **bookings.booking_out(booking).model_dump(),
+        manage_url=bookings.manage_url(settings, token),
+        manage_token=token,
+    )
+
+
+@router.post("/pages/{page_key}/meeting-types/{type_id}/bookings", status_code=201)
+def book_through_page(
+    page_key: str,
+    type_id: str,
+    body: BookingCreate,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> BookingCreated:
+    now = utcnow()
+    bookable = scheduling.bookable_through_page(session, page_key, type_id)
+    locale = bookings.locale_from(body.locale, request.headers.get("accept-language"))
+    booking, token = bookings.create_booking(session, bookable, body, locale, now, settings)
+    return _created(booking, token, settings)
+
+
+@router.post("/links/{token}/bookings", status_code=201)
+def book_through_link(
+    token: str, body: BookingCreate, request: Request, session: SessionDep, settings: SettingsDep
+) -> BookingCreated:
+    now = utcnow()
+    bookable = scheduling.bookable_through_link(session, token, now)
+    locale = bookings.locale_from(body.locale, request.headers.get("accept-language"))
+    booking, manage_token = bookings.create_booking(session, bookable, body, locale, now, settings)
+    return _created(booking, manage_token, settings)
+
+
+@router.get("/bookings/{manage_token}")
+def managed_booking(manage_token: str, session: SessionDep) -> BookingOut:
+    return bookings.booking_out(bookings.by_manage_token(session, manage_token))
+
+
+@router.get("/bookings/{manage_token}/slots", response_model=SlotsOut)
+def reschedule_slots(
+    manage_token: str, query: SlotQueryDep, request: Request, session: SessionDep
+) -> Response:
+    booking = bookings.by_manage_token(session, manage_token)
+    bookable = bookings.reschedule_context(session, booking)
+    rules = bookings.booking_rules(bookable, booking)
+    return slots_response(request, session, bookable, query, utcnow(), booking.id, rules)
+
+
+@router.post("/bookings/{manage_token}/reschedule")
+def reschedule_booking(manage_token: str, body: RescheduleIn, session: SessionDep) -> BookingOut:
+    booking = bookings.by_manage_token(session, manage_token)
+    return bookings.booking_out(bookings.reschedule(session, booking, body.start, utcnow()))
+
+
+@router.post("/bookings/{manage_token}/cancel")
+def cancel_booking(
+    manage_token: str, session: SessionDep, body: CancelIn | None = None
+) -> BookingOut:
+    booking = bookings.by_manage_token(session, manage_token)
+    reason = body.reason if body else None
+    return bookings.booking_out(bookings.cancel(session, booking, reason, "invitee", utcnow()))

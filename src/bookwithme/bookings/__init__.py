@@ -1,0 +1,1 @@
+"""Bookings: create, reschedule and cancel, with the race-proof write."""

@@ -1,0 +1,70 @@
+"""What the API reads and writes about bookings."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from bookwithme.instants import InputInstant, UTCInstant
+from bookwithme.meeting_types.schemas import Location
+from bookwithme.scheduling.schedules import TimeZoneName
+from bookwithme.validation import Email, Locale, LongText, Name
+
+Answer = Annotated[str, StringConstraints(max_length=2000)] | bool
+
+
+class BookingCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: InputInstant
+    name: Name
+    email: Email
+    time_zone: TimeZoneName
+    locale: Locale | None = None
+    answers: Annotated[
+        dict[Annotated[str, StringConstraints(max_length=50)], Answer], Field(max_length=50)
+    ] = {}
+    notes: LongText = ""
+
+
+class RescheduleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: InputInstant
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class InviteeOut(BaseModel):
+    name: str
+    email: str
+    time_zone: str
+    locale: str
+
+
+class BookingOut(BaseModel):
+    id: uuid.UUID
+    meeting_type_id: uuid.UUID | None
+    title: str
+    status: str
+    start: UTCInstant
+    end: UTCInstant
+    invitee: InviteeOut
+    answers: dict[str, str | bool]
+    notes: str
+    location: Location
+    online_meeting_url: str | None
+    created_at: UTCInstant
+    cancelled_at: UTCInstant | None
+    cancel_reason: str | None
+
+
+class BookingCreated(BookingOut):
+    manage_url: str
+    manage_token: str

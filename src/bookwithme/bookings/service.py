@@ -1,0 +1,352 @@
+"""Create, reschedule and cancel bookings.
+
+The race-proof write: the slot rule is checked again inside the transaction that writes the
+booking, after the organizer's bookings are serialized (SQLite: the request is an IMMEDIATE
+transaction, one writer at a time; PostgreSQL: the organizer's row is locked), and
+PostgreSQL's exclusion constraint refuses any overlap whatever happens above it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import secrets
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bookwithme.bookings.schemas import BookingCreate, BookingOut, InviteeOut
+from bookwithme.config import Settings
+from bookwithme.errors import (
+    Conflict,
+    InvalidInput,
+    LinkExpired,
+    LinkRevoked,
+    LinkUsed,
+    NotFound,
+    SlotUnavailable,
+)
+from bookwithme.lookup import parse_id
+from bookwithme.meeting_types.schemas import Location
+from bookwithme.meeting_types.service import link_status
+from bookwithme.models import Booking, PrivateLink, User
+from bookwithme.scheduling.service import Bookable, bookable_type, is_offered
+from bookwithme.scheduling.slots import SlotRules
+from bookwithme.security import hash_token, new_token
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class BookingCancelled(Conflict):
+    code = "booking_cancelled"
+    default_message = "This booking has been cancelled; book a new time instead."
+
+
+def validate_answers(
+    questions: list[dict[str, Any]], answers: dict[str, str | bool]
+) -> dict[str, str | bool]:
+    """The answers to the meeting type's questions, checked against them (SPEC 2.5)."""
+    by_id = {q["id"]: q for q in questions}
+    errors: list[dict[str, str]] = []
+    for key in answers:
+        if key not in by_id:
+            errors.append({"field": f"answers.{key}", "message": "there is no such question"})
+    clean: dict[str, str | bool] = {}
+    for q in questions:
+        field = f"answers.{q['id']}"
+        value = answers.get(q["id"])
+        if q["kind"] == "checkbox":
+            if value is None:
+                value = False
+            if not isinstance(value, bool):
+                errors.append({"field": field, "message": "must be true or false"})
+                continue
+            if q["required"] and value is not True:
+                errors.append({"field": field, "message": f"'{q['label']}' must be checked"})
+                continue
+        else:
+            if isinstance(value, bool):
+                errors.append({"field": field, "message": "must be text"})
+                continue
+            value = (value or "").strip()
+            if _CONTROL.search(value):
+                errors.append({"field": field, "message": "must not contain control characters"})
+                continue
+            if q["required"] and not value:
+                errors.append({"field": field, "message": f"'{q['label']}' is required"})
+                continue
+            if q["kind"] == "select" and value and value not in q["options"]:
+                errors.append(
+                    {"field": field, "message": "must be one of: " + ", ".join(q["options"])}
+                )
+                continue
+        clean[q["id"]] = value
+    if errors:
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3])
+        raise InvalidInput(summary, details=errors)
+    return clean
+
+
+def lock_organizer(session: Session, organizer_id: uuid.UUID) -> None:
+    """One booking write per organizer at a time. On SQLite the request already holds the
+    database's write lock (an IMMEDIATE transaction), so FOR UPDATE is left out there."""
+    session.execute(select(User.id).where(User.id == organizer_id).with_for_update())
+
+
+def _check_link(session: Session, link_id: uuid.UUID, now: datetime) -> PrivateLink:
+    link = session.scalar(select(PrivateLink).where(PrivateLink.id == link_id).with_for_update())
+    if link is None:
+        raise NotFound("This booking link does not exist.")
+    status = link_status(link, now)
+    if status == "revoked":
+        raise LinkRevoked()
+    if status == "used":
+        raise LinkUsed()
+    if status == "expired":
+        raise LinkExpired()
+    return link
+
+
+def _online_meeting_url(settings: Settings) -> str:
+    return settings.online_meeting_url_template.replace("{token}", secrets.token_urlsafe(16))
+
+
+def _uid_domain(settings: Settings) -> str:
+    return urlsplit(settings.base_url).hostname or "bookwithme"
+
+
+def _flush_or_conflict(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # The exclusion constraint (PostgreSQL): someone else took overlapping time.
+        raise SlotUnavailable() from exc
+
+
+def create_booking(
+    session: Session,
+    bookable: Bookable,
+    data: BookingCreate,
+    locale: str,
+    now: datetime,
+    settings: Settings,
+) -> tuple[Booking, str]:
+    """Book ``data.start`` if the rule offers it at this moment; returns the booking and its
+    manage token (shown once, stored as a hash)."""
+    mt = bookable.meeting_type
+    answers = validate_answers(mt.questions, data.answers)
+    lock_organizer(session, bookable.organizer.id)
+    link = _check_link(session, bookable.link.id, now) if bookable.link is not None else None
+    start = data.start.astimezone(UTC)
+    if not is_offered(session, bookable, start, now):
+        raise SlotUnavailable()
+    end = start + timedelta(minutes=mt.duration_minutes)
+    token = new_token()
+    online = mt.add_online_meeting or bookable.organizer.add_online_meeting
+    booking = Booking(
+        user_id=bookable.organizer.id,
+        meeting_type_id=mt.id,
+        private_link_id=link.id if link else None,
+        status="confirmed",
+        start_at=start,
+        end_at=end,
+        blocked_start_at=start - timedelta(minutes=mt.buffer_before_minutes),
+        blocked_end_at=end + timedelta(minutes=mt.buffer_after_minutes),
+        title=mt.title,
+        duration_minutes=mt.duration_minutes,
+        buffer_before_minutes=mt.buffer_before_minutes,
+        buffer_after_minutes=mt.buffer_after_minutes,
+        location_kind=mt.location_kind,
+        location_details=mt.location_details,
+        online_meeting_url=_online_meeting_url(settings) if online else None,
+        invitee_name=data.name,
+        invitee_email=data.email,
+        invitee_time_zone=data.time_zone,
+        invitee_locale=locale,
+        answers=answers,
+        notes=data.notes,
+        manage_token_hash=hash_token(token),
+        ical_uid=f"{uuid.uuid4()}@{_uid_domain(settings)}",
+        sequence=0,
+    )
+    session.add(booking)
+    if link is not None and link.single_use:
+        link.used_at = now
+    _flush_or_conflict(session)
+    return booking, token
+
+
+def booking_rules(bookable: Bookable, booking: Booking) -> SlotRules:
+    """The type's rules, with the booking's own duration and buffers (its snapshot)."""
+    return replace(
+        bookable.rules,
+        duration_minutes=booking.duration_minutes,
+        buffer_before_minutes=booking.buffer_before_minutes,
+        buffer_after_minutes=booking.buffer_after_minutes,
+    )
+
+
+def reschedule_context(session: Session, booking: Booking) -> Bookable:
+    if booking.status != "confirmed":
+        raise BookingCancelled()
+    if booking.meeting_type_id is None:
+        raise NotFound("This meeting can no longer be moved; cancel it and book again.")
+    return bookable_type(session, booking.meeting_type_id)
+
+
+def reschedule(session: Session, booking: Booking, start: datetime, now: datetime) -> Booking:
+    """Move a confirmed booking to another offered start (its own time counts as free)."""
+    bookable = reschedule_context(session, booking)
+    lock_organizer(session, booking.user_id)
+    session.refresh(booking)
+    if booking.status != "confirmed":
+        raise BookingCancelled()
+    start = start.astimezone(UTC)
+    rules = booking_rules(bookable, booking)
+    if not is_offered(session, bookable, start, now, exclude_booking_id=booking.id, rules=rules):
+        raise SlotUnavailable()
+    end = start + timedelta(minutes=booking.duration_minutes)
+    booking.start_at = start
+    booking.end_at = end
+    booking.blocked_start_at = start - timedelta(minutes=booking.buffer_before_minutes)
+    booking.blocked_end_at = end + timedelta(minutes=booking.buffer_after_minutes)
+    booking.sequence += 1
+    _flush_or_conflict(session)
+    return booking
+
+
+def cancel(
+    session: Session, booking: Booking, reason: str | None, by: str, now: datetime
+) -> Booking:
+    """Cancel (once; cancelling again changes nothing). A cancelled booking frees its time."""
+    if booking.status == "cancelled":
+        return booking
+    booking.status = "cancelled"
+    booking.cancelled_at = now
+    booking.cancel_reason = reason or None
+    booking.cancelled_by = by
+    booking.sequence += 1
+    session.flush()
+    return booking
+
+
+def by_manage_token(session: Session, token: str) -> Booking:
+    booking = session.scalar(select(Booking).where(Booking.manage_token_hash == hash_token(token)))
+    if booking is None:
+        raise NotFound("There is no booking at this address.")
+    return booking
+
+
+def organizer_booking(session: Session, user: User, booking_id: str) -> Booking:
+    parsed = parse_id(booking_id)
+    booking = session.get(Booking, parsed) if parsed else None
+    if booking is None or booking.user_id != user.id:
+        raise NotFound("No booking with this id.")
+    return booking
+
+
+PAGE_SIZE = 100
+
+
+def _cursor(booking: Booking) -> str:
+    raw = json.dumps([booking.start_at.isoformat(), str(booking.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after_cursor(query: Select[Booking], cursor: str) -> Select[Booking]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        start_text, id_text = json.loads(raw)
+        start, last_id = datetime.fromisoformat(start_text), uuid.UUID(id_text)
+        if start.tzinfo is None:
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput(
+            "cursor: not a cursor this API gave out",
+            details=[{"field": "cursor", "message": "not a cursor this API gave out"}],
+        ) from None
+    return query.where(
+        (Booking.start_at > start) | ((Booking.start_at == start) & (Booking.id > last_id))
+    )
+
+
+def list_bookings(
+    session: Session,
+    user: User,
+    start: datetime | None,
+    end: datetime | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int = PAGE_SIZE,
+) -> tuple[list[Booking], str | None]:
+    """The organizer's bookings by start time, ``limit`` at a time, with the next cursor."""
+    query = select(Booking).where(Booking.user_id == user.id)
+    if start is not None:
+        query = query.where(Booking.end_at > start)
+    if end is not None:
+        query = query.where(Booking.start_at < end)
+    if status is not None:
+        query = query.where(Booking.status == status)
+    if cursor:
+        query = _after_cursor(query, cursor)
+    rows = list(session.scalars(query.order_by(Booking.start_at, Booking.id).limit(limit + 1)))
+    next_cursor = _cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def booking_out(booking: Booking) -> BookingOut:
+    return BookingOut(
+        id=booking.id,
+        meeting_type_id=booking.meeting_type_id,
+        title=booking.title,
+        status=booking.status,
+        start=booking.start_at,
+        end=booking.end_at,
+        invitee=InviteeOut(
+            name=booking.invitee_name,
+            email=booking.invitee_email,
+            time_zone=booking.invitee_time_zone,
+            locale=booking.invitee_locale,
+        ),
+        answers=booking.answers,
+        notes=booking.notes,
+        location=Location(kind=booking.location_kind, details=booking.location_details),
+        online_meeting_url=booking.online_meeting_url,
+        created_at=booking.created_at,
+        cancelled_at=booking.cancelled_at,
+        cancel_reason=booking.cancel_reason,
+    )
+
+
+def manage_url(settings: Settings, token: str) -> str:
+    return f"{settings.base_url}/b/{token}"
+
+
+def locale_from(requested: str | None, accept_language: str | None) -> str:
+    """The invitee's ``locale`` if given, else the first of English or French their browser
+    prefers, else English."""
+    if requested:
+        return requested
+    best: tuple[float, str] | None = None
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().lower()[:2]
+        if lang not in ("en", "fr"):
+            continue
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if best is None or quality > best[0]:
+            best = (quality, lang)
+    return best[1] if best else "en"
