@@ -37,7 +37,8 @@ from bookwithme.errors import (
 from bookwithme.lookup import parse_id
 from bookwithme.meeting_types.schemas import Location
 from bookwithme.meeting_types.service import link_status
-from bookwithme.models import Booking, PrivateLink, User
+from bookwithme.models import Booking, MeetingType, PrivateLink, User
+from bookwithme.notifications.outbox import enqueue_booking_emails, question_labels
 from bookwithme.scheduling.service import Bookable, bookable_type, is_offered
 from bookwithme.scheduling.slots import SlotRules
 from bookwithme.security import hash_token, new_token
@@ -181,6 +182,15 @@ def create_booking(
     if link is not None and link.single_use:
         link.used_at = now
     _flush_or_conflict(session)
+    enqueue_booking_emails(
+        session,
+        booking,
+        bookable.organizer,
+        "created",
+        manage_url=manage_url(settings, token),
+        labels=question_labels(mt.questions),
+        now=now,
+    )
     return booking, token
 
 
@@ -202,8 +212,15 @@ def reschedule_context(session: Session, booking: Booking) -> Bookable:
     return bookable_type(session, booking.meeting_type_id)
 
 
-def reschedule(session: Session, booking: Booking, start: datetime, now: datetime) -> Booking:
-    """Move a confirmed booking to another offered start (its own time counts as free)."""
+def reschedule(
+    session: Session,
+    booking: Booking,
+    start: datetime,
+    now: datetime,
+    manage_url: str | None = None,
+) -> Booking:
+    """Move a confirmed booking to another offered start (its own time counts as free);
+    both sides are told, the invitee with ``manage_url``."""
     bookable = reschedule_context(session, booking)
     lock_organizer(session, booking.user_id)
     session.refresh(booking)
@@ -220,13 +237,23 @@ def reschedule(session: Session, booking: Booking, start: datetime, now: datetim
     booking.blocked_end_at = end + timedelta(minutes=booking.buffer_after_minutes)
     booking.sequence += 1
     _flush_or_conflict(session)
+    enqueue_booking_emails(
+        session,
+        booking,
+        bookable.organizer,
+        "rescheduled",
+        manage_url=manage_url,
+        labels=question_labels(bookable.meeting_type.questions),
+        now=now,
+    )
     return booking
 
 
 def cancel(
     session: Session, booking: Booking, reason: str | None, by: str, now: datetime
 ) -> Booking:
-    """Cancel (once; cancelling again changes nothing). A cancelled booking frees its time."""
+    """Cancel (once; cancelling again changes nothing and sends nothing). A cancelled
+    booking frees its time; both sides get a CANCEL invitation."""
     if booking.status == "cancelled":
         return booking
     booking.status = "cancelled"
@@ -235,6 +262,18 @@ def cancel(
     booking.cancelled_by = by
     booking.sequence += 1
     session.flush()
+    meeting_type = (
+        session.get(MeetingType, booking.meeting_type_id) if booking.meeting_type_id else None
+    )
+    enqueue_booking_emails(
+        session,
+        booking,
+        session.get_one(User, booking.user_id),
+        "cancelled",
+        manage_url=None,
+        labels=question_labels(meeting_type.questions) if meeting_type else {},
+        now=now,
+    )
     return booking
 
 

@@ -205,9 +205,12 @@ def reschedule_slots(
 
 
 @router.post("/bookings/{manage_token}/reschedule")
-def reschedule_booking(manage_token: str, body: RescheduleIn, session: SessionDep) -> BookingOut:
+def reschedule_booking(
+    manage_token: str, body: RescheduleIn, session: SessionDep, settings: SettingsDep
+) -> BookingOut:
     booking = bookings.by_manage_token(session, manage_token)
-    return bookings.booking_out(bookings.reschedule(session, booking, body.start, utcnow()))
+    url = bookings.manage_url(settings, manage_token)
+    return bookings.booking_out(bookings.reschedule(session, booking, body.start, utcnow(), url))
 
 
 @router.post("/bookings/{manage_token}/cancel")

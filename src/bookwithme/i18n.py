@@ -1,0 +1,39 @@
+"""English and French. Messages live in ``locale/<lang>/LC_MESSAGES/messages.po`` (Babel's
+catalog format) and are compiled in memory when first used, so there is no build step."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+LOCALES = ("en", "fr")
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if locale == "en" or not path.exists():
+        return NullTranslations()
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def when(value: datetime, zone: str, locale: str) -> str:
+    """A meeting's start as people write it: "Tuesday, December 1, 2026 at 10:00 (Europe/Paris)"."""
+    tz = ZoneInfo(zone)
+    pattern = "EEEE d MMMM y" if locale == "fr" else "EEEE, MMMM d, y"
+    day = format_datetime(value, pattern, tzinfo=tz, locale=locale)
+    return f"{day}, {format_time(value, 'HH:mm', tzinfo=tz, locale=locale)}"

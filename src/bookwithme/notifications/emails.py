@@ -1,0 +1,150 @@
+"""The emails about a booking, rendered from templates in the recipient's language and zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from bookwithme.i18n import translations, when
+from bookwithme.models import Booking, User
+from bookwithme.notifications import ical
+from bookwithme.paths import TEMPLATES_DIR
+
+Event = Literal["created", "rescheduled", "cancelled"]
+SUBJECTS = {
+    "created": "Confirmed: %(title)s with %(name)s",
+    "rescheduled": "Updated: %(title)s with %(name)s",
+    "cancelled": "Cancelled: %(title)s with %(name)s",
+}
+LOCATION_NAMES = {"online": "Online meeting", "in_person": "In person", "phone": "Phone call"}
+
+_env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES_DIR / "email")),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class Email:
+    kind: str
+    recipient: str
+    locale: str
+    subject: str
+    text: str
+    html: str
+    ics: str
+    ics_method: str
+
+
+def _where(booking: Booking, gettext: Any) -> str:
+    if booking.location_details:
+        return booking.location_details
+    name = LOCATION_NAMES.get(booking.location_kind)
+    return str(gettext(name)) if name else ""
+
+
+def _ics_description(context: dict[str, Any]) -> str:
+    """What the calendar entry itself says: the meeting, the link to join, the link to
+    reschedule or cancel (invitee), the invitee's answers and notes (organizer)."""
+    _ = context["_"]
+    colon = context["colon"]
+    booking: Booking = context["booking"]
+    lines = [f"{booking.title} ({booking.duration_minutes} {_('minutes')})"]
+    if booking.online_meeting_url and context["event"] != "cancelled":
+        lines.append(f"{_('Join online')}{colon} {booking.online_meeting_url}")
+    if context["manage_url"] and context["event"] != "cancelled":
+        lines.append(f"{_('Reschedule or cancel')}{colon} {context['manage_url']}")
+    if context["role"] == "organizer":
+        lines.append(f"{_('Invitee')}{colon} {booking.invitee_name} <{booking.invitee_email}>")
+        lines += [f"{label}{colon} {value}" for label, value in context["answers"]]
+        if booking.notes:
+            lines.append(f"{_('Notes')}{colon} {booking.notes}")
+    return "\n".join(lines)
+
+
+def _render(
+    booking: Booking,
+    organizer: User,
+    event: Event,
+    role: Literal["invitee", "organizer"],
+    manage_url: str | None,
+    labels: dict[str, str],
+    now: datetime,
+) -> Email:
+    if role == "invitee":
+        locale, zone, recipient = (
+            booking.invitee_locale,
+            booking.invitee_time_zone,
+            booking.invitee_email,
+        )
+        other = organizer.name
+    else:
+        locale, zone, recipient = organizer.locale, organizer.time_zone, organizer.email
+        other = booking.invitee_name
+    gettext = translations(locale).gettext
+    yes, no = gettext("yes"), gettext("no")
+    answers = [
+        (labels.get(key, key), (yes if value else no) if isinstance(value, bool) else value)
+        for key, value in booking.answers.items()
+        if value not in ("", None)
+    ]
+    subject = gettext(SUBJECTS[event]) % {"title": booking.title, "name": other}
+    context = {
+        "_": gettext,
+        "booking": booking,
+        "organizer": organizer,
+        "event": event,
+        "role": role,
+        "locale": locale,
+        "zone": zone,
+        "when": when(booking.start_at, zone, locale),
+        "where": _where(booking, gettext),
+        "answers": answers,
+        "manage_url": manage_url if role == "invitee" else None,
+        "subject": subject,
+        # French sets a space before a colon.
+        "colon": " :" if locale == "fr" else ":",
+    }
+    method = "CANCEL" if event == "cancelled" else "REQUEST"
+    text = _env.get_template("booking.txt").render(context)
+    return Email(
+        kind=f"booking_{event}_{role}",
+        recipient=recipient,
+        locale=locale,
+        subject=subject,
+        text=text,
+        html=_env.get_template("booking.html").render(context),
+        ics=ical.invite(
+            booking,
+            method=method,
+            organizer_name=organizer.name,
+            organizer_email=organizer.email,
+            zone=zone,
+            summary=subject.split(": ", 1)[-1],
+            description=_ics_description(context),
+            now=now,
+        ),
+        ics_method=method,
+    )
+
+
+def booking_emails(
+    booking: Booking,
+    organizer: User,
+    event: Event,
+    *,
+    manage_url: str | None,
+    labels: dict[str, str],
+    now: datetime,
+) -> list[Email]:
+    """The invitee's email (with the manage link) and the organizer's (naming the invitee
+    and their answers), each with an iCalendar part."""
+    return [
+        _render(booking, organizer, event, "invitee", manage_url, labels, now),
+        _render(booking, organizer, event, "organizer", manage_url, labels, now),
+    ]
