@@ -15,6 +15,7 @@ from bookwithme import __version__
 from bookwithme.cache import answer_cache_for
 from bookwithme.config import Settings
 from bookwithme.db import make_engine, make_session_factory
+from bookwithme.notifications.delivery import DeliveryWorker
 from bookwithme.paths import STATIC_DIR
 from bookwithme.web import pages_accounts, pages_organizer
 from bookwithme.web.api import router as api_router
@@ -35,9 +36,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     answer_cache = answer_cache_for(engine) if settings.cache_answers else None
 
+    session_factory = make_session_factory(engine)
+    worker = None
+    if settings.embedded_worker and settings.smtp_url:
+        worker = DeliveryWorker(session_factory, settings)  # a bad SMTP_URL fails here
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if worker is not None:
+            worker.start()
         yield
+        if worker is not None:
+            worker.stop()
         if answer_cache is not None:
             answer_cache.close()
         engine.dispose()
@@ -50,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory = session_factory
     app.state.set_up = False
     app.state.answer_cache = answer_cache
 

@@ -74,6 +74,28 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
 
 
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due, then stop.")] = False,
+) -> None:
+    """Deliver the outbox (for deployments that run the worker apart from `serve`)."""
+    from bookwithme.notifications.delivery import DeliveryWorker, SMTPSettingsError
+
+    settings = Settings()
+    try:
+        delivery = DeliveryWorker(_session_factory(settings), settings)
+    except SMTPSettingsError as exc:
+        raise fail(str(exc)) from None
+    if once:
+        typer.echo(f"Sent {delivery.run_once()} email(s).")
+        return
+    typer.echo(f"Delivering the outbox through {delivery.smtp.host} (Ctrl-C stops).")
+    try:
+        delivery.run_forever()
+    except KeyboardInterrupt:
+        typer.echo("Stopped.")
+
+
 @users_app.command("create")
 def users_create(
     email: Annotated[str, typer.Argument(help="The user's email address (their sign-in).")],

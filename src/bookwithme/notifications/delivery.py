@@ -1,0 +1,253 @@
+"""Delivering the outbox: claim due messages with a lease, send them over SMTP, record the
+result; failures are retried with exponential backoff.
+
+Several workers may run at once (``serve`` processes and ``bookwithme worker``): a message is
+claimed by one of them for ``LEASE`` and only its holder may mark it. A worker that dies
+mid-way leaves its lease to expire and the message is picked up again, so nothing written to
+the outbox is lost. Delivery is at least once: if a worker dies after the SMTP server
+accepted a message but before recording it, that one message is sent again (with the same
+Message-ID, which mail systems use to drop duplicates).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import socket
+import ssl
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bookwithme.config import Settings
+from bookwithme.db import session_scope
+from bookwithme.models import OutboxMessage, utcnow
+
+log = logging.getLogger("bookwithme.delivery")
+
+LEASE = timedelta(minutes=2)
+BATCH = 20
+MAX_ATTEMPTS = 12  # about a day and a half of retries
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=6)
+
+
+class SMTPSettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SMTPConfig:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    implicit_tls: bool
+
+    @classmethod
+    def from_url(cls, url: str) -> SMTPConfig:
+        """``smtp://user:pass@host:port`` (STARTTLS when the server offers it) or
+        ``smtps://…`` (TLS from the start)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise SMTPSettingsError("SMTP_URL must start with smtp:// or smtps://")
+        if not parts.hostname:
+            raise SMTPSettingsError("SMTP_URL needs a host name")
+        try:
+            port = parts.port or (465 if parts.scheme == "smtps" else 25)
+        except ValueError as exc:
+            raise SMTPSettingsError("SMTP_URL has an invalid port") from exc
+        return cls(
+            host=parts.hostname,
+            port=port,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            implicit_tls=parts.scheme == "smtps",
+        )
+
+
+class Sender(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class SMTPSender:
+    def __init__(self, config: SMTPConfig, timeout: float = 30) -> None:
+        self.config = config
+        self.timeout = timeout
+
+    def send(self, message: EmailMessage) -> None:
+        c = self.config
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if c.implicit_tls:
+            smtp = smtplib.SMTP_SSL(c.host, c.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(c.host, c.port, timeout=self.timeout)
+        with smtp:
+            smtp.ehlo()
+            if not c.implicit_tls and smtp.has_extn("starttls"):
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if c.username:
+                smtp.login(c.username, c.password or "")
+            smtp.send_message(message)
+
+
+def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
+    """Plain text and HTML alternatives, the invitation inline as text/calendar (what Outlook
+    and Gmail read) and again as an .ics attachment (what everything else opens)."""
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = row.recipient
+    message["Subject"] = row.subject
+    message["Date"] = format_datetime(row.created_at)
+    message["Message-ID"] = row.message_id or make_msgid(domain="bookwithme")
+    message["Content-Language"] = row.locale
+    message.set_content(row.body_text)
+    if row.body_html:
+        message.add_alternative(row.body_html, subtype="html")
+    if row.ics:
+        method = row.ics_method or "REQUEST"
+        message.add_alternative(row.ics, subtype="calendar", params={"method": method})
+        message.add_attachment(
+            row.ics.encode("utf-8"),
+            maintype="application",
+            subtype="ics",
+            filename="invite.ics" if method == "REQUEST" else "cancel.ics",
+        )
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, 4 min … at most 6 h."""
+    delay: timedelta = FIRST_RETRY * (2 ** max(0, attempts - 1))
+    return min(delay, LONGEST_RETRY)
+
+
+def _claim(session: Session, worker: str, now: datetime, limit: int) -> list[OutboxMessage]:
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.created_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = list(session.scalars(due))
+    if not ids:
+        return []
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(locked_by=worker, locked_until=now + LEASE)
+    )
+    # In the order they were written: a calendar must see REQUEST before CANCEL.
+    rows = list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.created_at, OutboxMessage.kind)
+        )
+    )
+    for row in rows:
+        if row.message_id is None:
+            row.message_id = f"<{row.id}@bookwithme>"
+    return rows
+
+
+def deliver_due(
+    factory: sessionmaker[Session],
+    sender: Sender,
+    mail_from: str,
+    worker: str,
+    now: datetime | None = None,
+    limit: int = BATCH,
+) -> int:
+    """Send what is due now; returns how many messages were sent."""
+    now = now or utcnow()
+    with session_scope(factory) as session:
+        claimed = _claim(session, worker, now, limit)
+    sent = 0
+    for row in claimed:
+        error: str | None = None
+        try:
+            sender.send(build_message(row, mail_from))
+        except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            log.warning("delivery of %s to %s failed: %s", row.id, row.recipient, error)
+        with session_scope(factory) as session:
+            current = session.scalar(
+                select(OutboxMessage)
+                .where(OutboxMessage.id == row.id, OutboxMessage.locked_by == worker)
+                .with_for_update()
+            )
+            if current is None:  # our lease ran out and another worker took it over
+                continue
+            current.attempts += 1
+            current.locked_by = None
+            current.locked_until = None
+            if error is None:
+                current.status = "sent"
+                current.sent_at = utcnow()
+                current.last_error = None
+                sent += 1
+            else:
+                current.last_error = error
+                if current.attempts >= MAX_ATTEMPTS:
+                    current.status = "failed"
+                else:
+                    current.next_attempt_at = now + backoff(current.attempts)
+    return sent
+
+
+class DeliveryWorker:
+    """A background thread that delivers the outbox every ``interval`` seconds."""
+
+    def __init__(
+        self, factory: sessionmaker[Session], settings: Settings, interval: float = 1.0
+    ) -> None:
+        if not settings.smtp_url:
+            raise SMTPSettingsError("no SMTP_URL: emails stay in the outbox")
+        self.factory = factory
+        self.smtp = SMTPConfig.from_url(settings.smtp_url)
+        self.sender: Sender = SMTPSender(self.smtp)
+        self.mail_from = settings.mail_from
+        self.interval = interval
+        self.name = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        return deliver_due(self.factory, self.sender, self.mail_from, self.name)
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                while self.run_once() == BATCH and not self._stop.is_set():
+                    pass
+            except Exception:
+                log.exception("the delivery worker hit an error; it will try again")
+            self._stop.wait(self.interval)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self.run_forever, name="bookwithme-delivery", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
