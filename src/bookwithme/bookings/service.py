@@ -8,9 +8,6 @@ PostgreSQL's exclusion constraint refuses any overlap whatever happens above it.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 import secrets
 import uuid
@@ -19,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,6 +36,7 @@ from bookwithme.meeting_types.schemas import Location
 from bookwithme.meeting_types.service import link_status
 from bookwithme.models import Booking, MeetingType, PrivateLink, User
 from bookwithme.notifications.outbox import enqueue_booking_emails, question_labels
+from bookwithme.paging import page_after
 from bookwithme.scheduling.service import Bookable, bookable_type, is_offered
 from bookwithme.scheduling.slots import SlotRules
 from bookwithme.security import hash_token, new_token
@@ -295,28 +293,6 @@ def organizer_booking(session: Session, user: User, booking_id: str) -> Booking:
 PAGE_SIZE = 100
 
 
-def _cursor(booking: Booking) -> str:
-    raw = json.dumps([booking.start_at.isoformat(), str(booking.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _after_cursor(query: Select[Booking], cursor: str) -> Select[Booking]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        start_text, id_text = json.loads(raw)
-        start, last_id = datetime.fromisoformat(start_text), uuid.UUID(id_text)
-        if start.tzinfo is None:
-            raise ValueError
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidInput(
-            "cursor: not a cursor this API gave out",
-            details=[{"field": "cursor", "message": "not a cursor this API gave out"}],
-        ) from None
-    return query.where(
-        (Booking.start_at > start) | ((Booking.start_at == start) & (Booking.id > last_id))
-    )
-
-
 def list_bookings(
     session: Session,
     user: User,
@@ -334,11 +310,7 @@ def list_bookings(
         query = query.where(Booking.start_at < end)
     if status is not None:
         query = query.where(Booking.status == status)
-    if cursor:
-        query = _after_cursor(query, cursor)
-    rows = list(session.scalars(query.order_by(Booking.start_at, Booking.id).limit(limit + 1)))
-    next_cursor = _cursor(rows[limit - 1]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return page_after(session, query, Booking.start_at, Booking.id, cursor, limit)
 
 
 def booking_out(booking: Booking) -> BookingOut:

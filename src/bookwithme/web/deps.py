@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -42,6 +43,20 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """What pages show of the signed-in person: plain values, still readable when the
+    request's transaction has been rolled back (error pages)."""
+
+    name: str
+    email: str
+    is_admin: bool
+
+
+def remember_viewer(request: Request, user: User) -> None:
+    request.state.viewer = Viewer(name=user.name, email=user.email, is_admin=user.is_admin)
+
+
 class NotSignedIn(Unauthorized):
     """Raised by page routes; the browser is sent to the sign-in page."""
 
@@ -71,7 +86,7 @@ def current_user(request: Request, session: SessionDep, settings: SettingsDep) -
     user = _user_from_request(request, session, settings)
     if user is None:
         raise Unauthorized()
-    request.state.user = user
+    remember_viewer(request, user)
     return user
 
 
@@ -85,12 +100,15 @@ def page_user(request: Request, session: SessionDep, settings: SettingsDep) -> U
     user = _user_from_request(request, session, settings)
     if user is None:
         raise NotSignedIn()
-    request.state.user = user
+    remember_viewer(request, user)
     return user
 
 
 def optional_page_user(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:
-    return _user_from_request(request, session, settings)
+    user = _user_from_request(request, session, settings)
+    if user is not None:
+        remember_viewer(request, user)
+    return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -24,7 +24,7 @@ def render(
 ) -> HTMLResponse:
     ctx: dict[str, Any] = {
         "csrf_token": csrf_token(request),
-        "current_user": getattr(request.state, "user", None),
+        "current_user": getattr(request.state, "viewer", None),
     }
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
