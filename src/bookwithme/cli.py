@@ -172,5 +172,27 @@ def tokens_create(
     typer.echo(token)
 
 
+@app.command()
+def demo() -> None:
+    """Fill an empty database with a demo organizer, meeting types, busy time and bookings."""
+    from bookwithme import demo as demo_data
+    from bookwithme import migrate
+    from bookwithme.models import utcnow
+
+    settings = Settings()
+    migrate.upgrade(settings.resolved_database_url, configure_logging=False)
+    try:
+        with session_scope(_session_factory(settings)) as session:
+            made = demo_data.fill(session, settings, utcnow())
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    typer.echo("The demo is ready. Sign in with:")
+    typer.echo(f"  email:    {made.email}")
+    typer.echo(f"  password: {made.password}")
+    typer.echo(f"Public page:  {made.page_url}")
+    typer.echo(f"Private link: {made.private_link_url}")
+    typer.echo(f"{made.bookings} bookings were made; their emails are in the outbox.")
+
+
 def main() -> None:
     app()
