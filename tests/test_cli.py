@@ -128,20 +128,30 @@ def test_db_upgrade_builds_an_empty_database(
         engine.dispose()
 
 
-def test_demo_fills_an_empty_database_once(cli_env: None, client: TestClient, session: Session) -> None:
+def test_demo_fills_an_empty_database_once(
+    cli_env: None, client: TestClient, session: Session
+) -> None:
     result = run("demo")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     password = next(line.split(":", 1)[1].strip() for line in lines if "password:" in line)
-    page_url = next(line.split(": ", 1)[1].strip() for line in lines if line.startswith("Public page:"))
-    link_url = next(line.split(": ", 1)[1].strip() for line in lines if line.startswith("Private link:"))
+    page_url = next(
+        line.split(": ", 1)[1].strip() for line in lines if line.startswith("Public page:")
+    )
+    link_url = next(
+        line.split(": ", 1)[1].strip() for line in lines if line.startswith("Private link:")
+    )
     assert "3 bookings were made" in result.output
 
     sign_in(client, "demo@example.com", password)
     me = client.get("/api/v1/me").json()
     assert me["is_admin"] is True and me["name"] == "Camille Martin"
     page = client.get("/api/v1/public/pages/" + page_url.rsplit("/", 1)[1]).json()
-    assert [t["title"] for t in page["meeting_types"]] == ["15 minute meeting", "30 minute meeting", "Coffee chat"]
+    assert [t["title"] for t in page["meeting_types"]] == [
+        "15 minute meeting",
+        "30 minute meeting",
+        "Coffee chat",
+    ]
     link = client.get("/api/v1/public/links/" + link_url.rsplit("/", 1)[1]).json()
     assert link["meeting_type"]["title"] == "Project kickoff"
     bookings = client.get("/api/v1/bookings").json()["items"]

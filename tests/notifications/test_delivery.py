@@ -254,3 +254,29 @@ def test_smtp_urls() -> None:
         False,
     )
     assert SMTPConfig.from_url("smtps://mail.example.com").port == 465
+
+
+def test_the_embedded_worker_delivers_right_after_the_booking(
+    settings, smtp: tuple[Inbox, SMTPSender], session_factory: sessionmaker[Session]
+) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from bookwithme.app import create_app
+
+    inbox, sender = smtp
+    configured = settings.model_copy(
+        update={
+            "smtp_url": f"smtp://{sender.config.host}:{sender.config.port}",
+            "embedded_worker": True,
+        }
+    )
+    app = create_app(configured)
+    with TestClient(app) as client:
+        page = Page(
+            client, create_account(session_factory, "ada@example.com", time_zone="Europe/Paris")
+        )
+        page.book(at(next_monday(), 10))
+        deadline = time.monotonic() + 10
+        while len(inbox.messages) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert sorted(m["To"] for m in inbox.messages) == ["ada@example.com", "grace@example.com"]

@@ -24,7 +24,7 @@ from email.utils import format_datetime, make_msgid
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.config import Settings
@@ -227,7 +227,20 @@ class DeliveryWorker:
         self.interval = interval
         self.name = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        # Wake up as soon as this process commits new outbox rows, instead of waiting for
+        # the next poll (other processes' rows are found by polling).
+        event.listen(factory, "after_flush", self._note_new_messages)
+        event.listen(factory, "after_commit", self._wake_if_noted)
+
+    def _note_new_messages(self, session: Session, _context: object) -> None:
+        if any(isinstance(obj, OutboxMessage) for obj in session.new):
+            session.info["bookwithme.outbox_written"] = True
+
+    def _wake_if_noted(self, session: Session) -> None:
+        if session.info.pop("bookwithme.outbox_written", False):
+            self._wake.set()
 
     def run_once(self) -> int:
         return deliver_due(self.factory, self.sender, self.mail_from, self.name)
@@ -239,7 +252,8 @@ class DeliveryWorker:
                     pass
             except Exception:
                 log.exception("the delivery worker hit an error; it will try again")
-            self._stop.wait(self.interval)
+            self._wake.wait(self.interval)
+            self._wake.clear()
 
     def start(self) -> None:
         self._thread = threading.Thread(
@@ -249,5 +263,6 @@ class DeliveryWorker:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
