@@ -42,6 +42,7 @@ format: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python -m tests.benchmarks.bench_engine
 	$(BIN)/python -m tests.benchmarks.bench_http
+	$(BIN)/python -m tests.benchmarks.bench_bookings
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

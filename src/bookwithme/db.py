@@ -6,6 +6,7 @@ dependency in ``web/deps.py`` built on it) commits.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -65,10 +66,44 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # Writers of this process queue on a fair lock before asking SQLite for its write lock:
+    # SQLite's own busy handler sleeps and polls, which under contention hands the lock over
+    # slowly and unfairly. Other processes still meet at SQLite's lock (busy_timeout).
+    writer_turn = threading.Lock()
+    held = "bookwithme.writer_turn"
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE":
+            if not writer_turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+                raise DatabaseBusy()
+            conn.info[held] = True
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            _release(conn.info)
+            raise
+
+    def _release(info: dict[str, Any]) -> None:
+        if info.pop(held, False):
+            writer_turn.release()
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn: Connection) -> None:
+        _release(conn.info)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn: Connection) -> None:
+        _release(conn.info)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        _release(record.info)  # never leave the turn held by a connection back in the pool
+
+
+class DatabaseBusy(Exception):
+    """The database stayed locked by other writers for longer than the busy timeout."""
 
 
 def begin_immediate(session: Session) -> None:

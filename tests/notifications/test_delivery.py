@@ -206,6 +206,9 @@ def test_a_crash_loses_no_email_and_sends_none_twice(
         def send(self, message):  # type: ignore[no-untyped-def]
             raise Crash  # the process dies here, holding the lease
 
+        def close(self) -> None:
+            pass
+
     now = utcnow()
     with pytest.raises(Crash):
         deliver_due(session_factory, DiesWhileSending(), MAIL_FROM, "dead-worker", now=now)

@@ -5,8 +5,8 @@ Several workers may run at once (``serve`` processes and ``bookwithme worker``):
 claimed by one of them for ``LEASE`` and only its holder may mark it. A worker that dies
 mid-way leaves its lease to expire and the message is picked up again, so nothing written to
 the outbox is lost. Delivery is at least once: if a worker dies after the SMTP server
-accepted a message but before recording it, that one message is sent again (with the same
-Message-ID, which mail systems use to drop duplicates).
+accepted a batch but before recording it, those messages are sent again (with the same
+Message-IDs, which mail systems use to drop duplicates).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.config import Settings
-from bookwithme.db import session_scope
+from bookwithme.db import begin_immediate, session_scope
 from bookwithme.models import OutboxMessage, utcnow
 
 log = logging.getLogger("bookwithme.delivery")
@@ -77,13 +77,19 @@ class SMTPConfig:
 class Sender(Protocol):
     def send(self, message: EmailMessage) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class SMTPSender:
+    """Keeps one SMTP connection open for a batch of messages (``close`` ends it); a
+    connection the server dropped is opened again once."""
+
     def __init__(self, config: SMTPConfig, timeout: float = 30) -> None:
         self.config = config
         self.timeout = timeout
+        self._smtp: smtplib.SMTP | None = None
 
-    def send(self, message: EmailMessage) -> None:
+    def _connect(self) -> smtplib.SMTP:
         c = self.config
         context = ssl.create_default_context()
         smtp: smtplib.SMTP
@@ -91,14 +97,37 @@ class SMTPSender:
             smtp = smtplib.SMTP_SSL(c.host, c.port, timeout=self.timeout, context=context)
         else:
             smtp = smtplib.SMTP(c.host, c.port, timeout=self.timeout)
-        with smtp:
+        try:
             smtp.ehlo()
             if not c.implicit_tls and smtp.has_extn("starttls"):
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if c.username:
                 smtp.login(c.username, c.password or "")
-            smtp.send_message(message)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            self._smtp.send_message(message)
+        except smtplib.SMTPServerDisconnected:
+            self._smtp = self._connect()
+            self._smtp.send_message(message)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
 
 
 def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
@@ -178,23 +207,44 @@ def deliver_due(
     """Send what is due now; returns how many messages were sent."""
     now = now or utcnow()
     with session_scope(factory) as session:
+        begin_immediate(session)  # SQLite: a writer from the start, so it waits its turn
         claimed = _claim(session, worker, now, limit)
-    sent = 0
+    try:
+        return _send_claimed(factory, sender, mail_from, worker, now, claimed)
+    finally:
+        sender.close()
+
+
+def _send_claimed(
+    factory: sessionmaker[Session],
+    sender: Sender,
+    mail_from: str,
+    worker: str,
+    now: datetime,
+    claimed: list[OutboxMessage],
+) -> int:
+    """Send the batch over one connection, then record every result in one transaction
+    (one turn at the database's write lock per batch, not per message)."""
+    errors: dict[uuid.UUID, str | None] = {}
     for row in claimed:
-        error: str | None = None
         try:
             sender.send(build_message(row, mail_from))
+            errors[row.id] = None
         except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-            log.warning("delivery of %s to %s failed: %s", row.id, row.recipient, error)
-        with session_scope(factory) as session:
-            current = session.scalar(
-                select(OutboxMessage)
-                .where(OutboxMessage.id == row.id, OutboxMessage.locked_by == worker)
-                .with_for_update()
-            )
-            if current is None:  # our lease ran out and another worker took it over
-                continue
+            errors[row.id] = f"{type(exc).__name__}: {exc}"[:2000]
+            log.warning("delivery of %s to %s failed: %s", row.id, row.recipient, errors[row.id])
+    if not errors:
+        return 0
+    sent = 0
+    with session_scope(factory) as session:
+        begin_immediate(session)
+        held = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(errors)), OutboxMessage.locked_by == worker)
+            .with_for_update()
+        )
+        for current in held:  # rows whose lease ran out and went to another worker are skipped
+            error = errors[current.id]
             current.attempts += 1
             current.locked_by = None
             current.locked_until = None

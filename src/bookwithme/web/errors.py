@@ -10,9 +10,11 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from bookwithme.db import DatabaseBusy
 from bookwithme.errors import AlreadySetUp, DomainError, TooManyAttempts
 from bookwithme.web.deps import NotSignedIn
 from bookwithme.web.setup_gate import SetupRequired
@@ -121,6 +123,16 @@ def summarize(details: list[dict[str, str]]) -> str:
     return text or "The request is not valid."
 
 
+def _busy_response(request: Request) -> Response:
+    return error_response(
+        request,
+        503,
+        "busy",
+        "The server is busy with other changes. Nothing was saved; try again in a moment.",
+        headers={"Retry-After": "2"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotSignedIn)
     async def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
@@ -172,6 +184,17 @@ def install_error_handlers(app: FastAPI) -> None:
             message = "Send the body as JSON, with the header Content-Type: application/json."
             details = [{"field": "", "message": message}]
         return error_response(request, 422, "validation_error", summarize(details), details)
+
+    @app.exception_handler(DatabaseBusy)
+    async def _busy(request: Request, exc: DatabaseBusy) -> Response:
+        return _busy_response(request)
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> Response:
+        if "database is locked" in str(exc.orig):
+            return _busy_response(request)
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal_error", HTTP_MESSAGES[500])
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
