@@ -17,7 +17,7 @@ from bookwithme.config import Settings
 from bookwithme.db import make_engine, make_session_factory
 from bookwithme.notifications.delivery import DeliveryWorker
 from bookwithme.paths import STATIC_DIR
-from bookwithme.web import pages_accounts, pages_admin, pages_organizer
+from bookwithme.web import pages_accounts, pages_admin, pages_organizer, pages_public
 from bookwithme.web.api import router as api_router
 from bookwithme.web.errors import install_error_handlers
 from bookwithme.web.middleware import (
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages_accounts.router)
     app.include_router(pages_organizer.router)
     app.include_router(pages_admin.router)
+    app.include_router(pages_public.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -50,8 +51,16 @@ def browser():  # type: ignore[no-untyped-def]
         browser.close()
 
 
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    database_url: str
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def live_server(request: pytest.FixtureRequest, make_database, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def live_server(
+    request: pytest.FixtureRequest, make_database, tmp_path: Path
+) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
     """``bookwithme serve`` on a free port against a new, unmigrated database: the server
     applies the migrations itself, as on a fresh install."""
     url = make_database(request.param, migrated=False)
@@ -83,7 +92,7 @@ def live_server(request: pytest.FixtureRequest, make_database, tmp_path: Path) -
                 log.flush()
                 pytest.fail("the server did not start:\n" + (tmp_path / "server.log").read_text())
             time.sleep(0.1)
-        yield base_url
+        yield LiveServer(url=base_url, database_url=url)
     finally:
         process.terminate()
         process.wait(timeout=20)
