@@ -25,15 +25,12 @@ from bookwithme.config import Settings
 from bookwithme.errors import (
     Conflict,
     InvalidInput,
-    LinkExpired,
-    LinkRevoked,
-    LinkUsed,
     NotFound,
     SlotUnavailable,
 )
 from bookwithme.lookup import parse_id
 from bookwithme.meeting_types.schemas import Location
-from bookwithme.meeting_types.service import link_status
+from bookwithme.meeting_types.service import require_usable
 from bookwithme.models import Booking, MeetingType, PrivateLink, User
 from bookwithme.notifications.outbox import enqueue_booking_emails, question_labels
 from bookwithme.paging import page_after
@@ -104,13 +101,7 @@ def _check_link(session: Session, link_id: uuid.UUID, now: datetime) -> PrivateL
     link = session.scalar(select(PrivateLink).where(PrivateLink.id == link_id).with_for_update())
     if link is None:
         raise NotFound("This booking link does not exist.")
-    status = link_status(link, now)
-    if status == "revoked":
-        raise LinkRevoked()
-    if status == "used":
-        raise LinkUsed()
-    if status == "expired":
-        raise LinkExpired()
+    require_usable(link, now)
     return link
 
 

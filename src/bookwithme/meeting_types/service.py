@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bookwithme.admin.access import require_personal_bookings
-from bookwithme.errors import NotFound
+from bookwithme.errors import Gone, LinkExpired, LinkRevoked, LinkUsed, NotFound
 from bookwithme.lookup import parse_id
 from bookwithme.meeting_types.schemas import (
     Location,
@@ -233,6 +233,16 @@ def link_status(link: PrivateLink, now: datetime) -> str:
     if link.expires_at <= now:
         return "expired"
     return "active"
+
+
+_GONE: dict[str, type[Gone]] = {"revoked": LinkRevoked, "used": LinkUsed, "expired": LinkExpired}
+
+
+def require_usable(link: PrivateLink, now: datetime) -> None:
+    """410 with the reason for a revoked, used or expired link."""
+    gone = _GONE.get(link_status(link, now))
+    if gone is not None:
+        raise gone()
 
 
 def link_url(base_url: str, token: str) -> str:

@@ -30,9 +30,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from bookwithme.admin.policy import personal_bookings_status
-from bookwithme.errors import InvalidInput, LinkExpired, LinkRevoked, LinkUsed, NotFound
+from bookwithme.errors import InvalidInput, NotFound
 from bookwithme.lookup import parse_id
-from bookwithme.meeting_types.service import link_status
+from bookwithme.meeting_types.service import require_usable
 from bookwithme.models import (
     Booking,
     BusyBlock,
@@ -189,13 +189,7 @@ def bookable_through_link(session: Session, token: str, now: datetime) -> Bookab
     if found is None:
         raise NotFound("This booking link does not exist.")
     assert found.link is not None
-    status = link_status(found.link, now)
-    if status == "revoked":
-        raise LinkRevoked()
-    if status == "used":
-        raise LinkUsed()
-    if status == "expired":
-        raise LinkExpired()
+    require_usable(found.link, now)
     return found
 
 
