@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
 
+from bookwithme.admin import service
+from bookwithme.admin.schemas import (
+    AdminUserOut,
+    AuditEntryOut,
+    OrgOut,
+    OrgPatch,
+    UserCreate,
+    UserPatch,
+)
+from bookwithme.models import Organization, User
 from bookwithme.notifications import admin as outbox
 from bookwithme.web.deps import CurrentAdmin, SessionDep, current_admin
 
@@ -29,3 +40,69 @@ def get_outbox_message(
     message_id: str, admin: CurrentAdmin, session: SessionDep
 ) -> outbox.OutboxDetail:
     return outbox.get_message(session, admin.organization_id, message_id)
+
+
+def _organization(session: SessionDep, admin: User) -> Organization:
+    return session.get_one(Organization, admin.organization_id)
+
+
+class AdminUserList(BaseModel):
+    items: list[AdminUserOut]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
+    next_cursor: str | None
+
+
+@router.get("/org")
+def get_org(admin: CurrentAdmin, session: SessionDep) -> OrgOut:
+    return service.org_out(_organization(session, admin))
+
+
+@router.patch("/org")
+def update_org(body: OrgPatch, admin: CurrentAdmin, session: SessionDep) -> OrgOut:
+    """List fields take a list (replace) or ``{"add": [...], "remove": [...]}``."""
+    return service.update_org(session, _organization(session, admin), body, admin.email, admin.id)
+
+
+@router.get("/users")
+def list_users(admin: CurrentAdmin, session: SessionDep) -> AdminUserList:
+    organization = _organization(session, admin)
+    users = service.list_users(session, organization)
+    return AdminUserList(items=[service.user_out(organization, u) for u in users])
+
+
+@router.post("/users", status_code=201)
+def create_user(body: UserCreate, admin: CurrentAdmin, session: SessionDep) -> AdminUserOut:
+    organization = _organization(session, admin)
+    user = service.create_user(session, organization, body, admin.email, admin.id)
+    return service.user_out(organization, user)
+
+
+@router.get("/users/{email}")
+def get_user(email: str, admin: CurrentAdmin, session: SessionDep) -> AdminUserOut:
+    organization = _organization(session, admin)
+    return service.user_out(organization, service.get_user(session, organization, email))
+
+
+@router.patch("/users/{email}")
+def update_user(
+    email: str, body: UserPatch, admin: CurrentAdmin, session: SessionDep
+) -> AdminUserOut:
+    organization = _organization(session, admin)
+    user = service.get_user(session, organization, email)
+    service.update_user(session, organization, user, body, admin.email, admin.id)
+    return service.user_out(organization, user)
+
+
+@router.get("/audit-log")
+def audit_log(
+    admin: CurrentAdmin,
+    session: SessionDep,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = service.AUDIT_PAGE,
+) -> AuditPage:
+    """Every admin change, newest first."""
+    items, next_cursor = service.audit_log(session, _organization(session, admin), cursor, limit)
+    return AuditPage(items=items, next_cursor=next_cursor)
