@@ -44,7 +44,9 @@ def apply_list(current: list[Any], change: list[str] | ListChange | PlanListChan
         result = list(dict.fromkeys(change))
     else:
         result = [item for item in current if item not in change.remove]
-        result += [item for item in change.add if item not in result]
+        for item in change.add:
+            if item not in result:
+                result.append(item)
     if len(result) > MAX_LIST:
         raise ValueError(f"a list holds at most {MAX_LIST} entries")
     return result
