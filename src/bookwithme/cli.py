@@ -172,6 +172,204 @@ def tokens_create(
     typer.echo(token)
 
 
+admin_app = typer.Typer(
+    help="Turn personal bookings on or off, like the seeds' Get-/Set-OrganizationConfig and "
+    "Get-/Set-CASMailbox.",
+    no_args_is_help=True,
+)
+app.add_typer(admin_app, name="admin")
+
+APPS_ENABLED = {"true": True, "false": False, "default": None}
+POLICIES = {"allow-list": "EnforceAllowList", "block-list": "EnforceBlockList", "none": None}
+AppsEnabledOpt = Annotated[
+    str | None, typer.Option("--apps-enabled", help="true, false or default (EwsEnabled).")
+]
+PolicyOpt = Annotated[str | None, typer.Option("--policy", help="allow-list, block-list or none.")]
+AllowAdd = Annotated[list[str] | None, typer.Option("--allow-list-add", help="App id to add.")]
+AllowRemove = Annotated[
+    list[str] | None, typer.Option("--allow-list-remove", help="App id to remove.")
+]
+BlockAdd = Annotated[list[str] | None, typer.Option("--block-list-add", help="App id to add.")]
+BlockRemove = Annotated[
+    list[str] | None, typer.Option("--block-list-remove", help="App id to remove.")
+]
+
+
+def format_list(values: dict[str, object]) -> str:
+    """PowerShell's Format-List: one ``Name : Value`` a line, the colons aligned."""
+    width = max(len(name) for name in values)
+
+    def shown(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "True" if value else "False"
+        if isinstance(value, list | tuple):
+            return "{" + ", ".join(str(v) for v in value) + "}"
+        return str(value)
+
+    return "\n".join(f"{name.ljust(width)} : {shown(value)}" for name, value in values.items())
+
+
+def _policy_changes(
+    apps_enabled: str | None,
+    policy: str | None,
+    allow_add: list[str] | None,
+    allow_remove: list[str] | None,
+    block_add: list[str] | None,
+    block_remove: list[str] | None,
+) -> dict[str, object]:
+    changes: dict[str, object] = {}
+    if apps_enabled is not None:
+        if apps_enabled.lower() not in APPS_ENABLED:
+            raise fail("--apps-enabled: use true, false or default", 2)
+        changes["apps_enabled"] = APPS_ENABLED[apps_enabled.lower()]
+    if policy is not None:
+        if policy.lower() not in POLICIES:
+            raise fail("--policy: use allow-list, block-list or none", 2)
+        changes["app_access_policy"] = POLICIES[policy.lower()]
+    if allow_add or allow_remove:
+        changes["app_allow_list"] = {"add": allow_add or [], "remove": allow_remove or []}
+    if block_add or block_remove:
+        changes["app_block_list"] = {"add": block_add or [], "remove": block_remove or []}
+    return changes
+
+
+def _validated(model: Any, changes: dict[str, object]) -> Any:
+    try:
+        return model.model_validate(changes)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise fail(f"{where}: {first['msg'].removeprefix('Value error, ')}", 2) from None
+
+
+def _org_fields(org: Any) -> dict[str, object]:
+    return {
+        "Name": org.name,
+        "AppsEnabled": org.apps_enabled,
+        "AppAccessPolicy": org.app_access_policy,
+        "AppAllowList": org.app_allow_list,
+        "AppBlockList": org.app_block_list,
+        "EligiblePlans": org.eligible_plans,
+        "DefaultPlan": org.default_plan,
+        "AllowSignup": org.allow_signup,
+    }
+
+
+def _user_fields(user: Any) -> dict[str, object]:
+    return {
+        "Identity": user.email,
+        "Name": user.name,
+        "Plan": user.plan,
+        "IsAdmin": user.is_admin,
+        "Active": user.active,
+        "AppsEnabled": user.apps_enabled,
+        "AppAccessPolicy": user.app_access_policy,
+        "AppAllowList": user.app_allow_list,
+        "AppBlockList": user.app_block_list,
+        "PersonalBookingsEnabled": user.personal_bookings.enabled,
+        "PersonalBookingsReasons": user.personal_bookings.reasons,
+    }
+
+
+def _the_organization(session: Any) -> Any:
+    from bookwithme.accounts import service as accounts
+
+    organization = accounts.the_organization(session)
+    if organization is None:
+        raise fail("There is no organization yet: create the first user (or open /setup).")
+    return organization
+
+
+@admin_app.command("get-org")
+def admin_get_org() -> None:
+    """Show the organization's settings (Get-OrganizationConfig | Format-List)."""
+    from bookwithme.admin import service
+
+    with session_scope(_session_factory(Settings())) as session:
+        typer.echo(format_list(_org_fields(service.org_out(_the_organization(session)))))
+
+
+@admin_app.command("set-org")
+def admin_set_org(
+    apps_enabled: AppsEnabledOpt = None,
+    policy: PolicyOpt = None,
+    allow_list_add: AllowAdd = None,
+    allow_list_remove: AllowRemove = None,
+    block_list_add: BlockAdd = None,
+    block_list_remove: BlockRemove = None,
+) -> None:
+    """Change the organization's settings (Set-OrganizationConfig); prints the result."""
+    from bookwithme.admin import service
+    from bookwithme.admin.schemas import OrgPatch
+
+    patch = _validated(
+        OrgPatch,
+        _policy_changes(
+            apps_enabled,
+            policy,
+            allow_list_add,
+            allow_list_remove,
+            block_list_add,
+            block_list_remove,
+        ),
+    )
+    try:
+        with session_scope(_session_factory(Settings())) as session:
+            result = service.update_org(session, _the_organization(session), patch, "cli", None)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    typer.echo(format_list(_org_fields(result)))
+
+
+@admin_app.command("get-user")
+def admin_get_user(email: Annotated[str, typer.Argument(help="The user's email.")]) -> None:
+    """Show a user's settings and whether personal bookings is on (Get-CASMailbox)."""
+    from bookwithme.admin import service
+
+    try:
+        with session_scope(_session_factory(Settings())) as session:
+            organization = _the_organization(session)
+            user = service.get_user(session, organization, email)
+            out = service.user_out(organization, user)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    typer.echo(format_list(_user_fields(out)))
+
+
+@admin_app.command("set-user")
+def admin_set_user(
+    email: Annotated[str, typer.Argument(help="The user's email.")],
+    apps_enabled: AppsEnabledOpt = None,
+    policy: PolicyOpt = None,
+    allow_list_add: AllowAdd = None,
+    allow_list_remove: AllowRemove = None,
+    block_list_add: BlockAdd = None,
+    block_list_remove: BlockRemove = None,
+    plan: Annotated[str | None, typer.Option("--plan", help="Subscription plan.")] = None,
+) -> None:
+    """Change a user's settings (Set-CASMailbox); prints the result."""
+    from bookwithme.admin import service
+    from bookwithme.admin.schemas import UserPatch
+
+    changes = _policy_changes(
+        apps_enabled, policy, allow_list_add, allow_list_remove, block_list_add, block_list_remove
+    )
+    if plan is not None:
+        changes["plan"] = plan
+    patch = _validated(UserPatch, changes)
+    try:
+        with session_scope(_session_factory(Settings())) as session:
+            organization = _the_organization(session)
+            user = service.get_user(session, organization, email)
+            service.update_user(session, organization, user, patch, "cli", None)
+            out = service.user_out(organization, user)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    typer.echo(format_list(_user_fields(out)))
+
+
 @app.command()
 def demo() -> None:
     """Fill an empty database with a demo organizer, meeting types, busy time and bookings."""
