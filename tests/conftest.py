@@ -129,3 +129,13 @@ def app(settings: Settings):  # type: ignore[no-untyped-def]
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     with TestClient(app) as client:
         yield client
+
+
+@pytest.fixture
+def cli_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str, db_engine: Engine
+) -> None:
+    """The `bookwithme` command pointed at this test's database."""
+    monkeypatch.setenv("BOOKWITHME_DATABASE_URL", database_url)
+    monkeypatch.setenv("BOOKWITHME_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BOOKWITHME_SECRET_KEY", "test-secret-key-" + "x" * 32)

@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner, Result
 
 from bookwithme.accounts import service as accounts
+from bookwithme.cli import app as cli
 from bookwithme.db import session_scope
 from bookwithme.models import Booking, User
 from bookwithme.security import hash_token, new_token
@@ -103,3 +105,8 @@ def add_booking(
         )
         session.add(booking)
     return booking
+
+
+def run_cli(*args: str, input: str | None = None) -> Result:
+    """Run the `bookwithme` command in process."""
+    return CliRunner().invoke(cli, list(args), input=input)

@@ -8,25 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from bookwithme.cli import app as cli
 from bookwithme.db import make_engine
 from bookwithme.models import Base, User
+from tests.factories import run_cli as run
 from tests.factories import sign_in
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str, db_engine) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BOOKWITHME_DATABASE_URL", database_url)
-    monkeypatch.setenv("BOOKWITHME_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("BOOKWITHME_SECRET_KEY", "test-secret-key-" + "x" * 32)
-
-
-def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-    return runner.invoke(cli, list(args), input=input)
 
 
 def test_users_create_then_tokens_create_gives_a_working_token(

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import create_account
-from tests.test_cli import cli_env, run  # noqa: F401  (fixture)
+from tests.factories import run_cli as run
 
 PB = "PersonalBookings"
 
@@ -87,7 +87,7 @@ def test_the_seeds_walkthrough(
     assert {e["actor"] for e in log["items"]} == {"cli"} and len(log["items"]) == 6
 
 
-def test_mistakes_are_explained(cli_env: None, session_factory: sessionmaker[Session]) -> None:  # noqa: F811
+def test_mistakes_are_explained(cli_env: None, session_factory: sessionmaker[Session]) -> None:
     create_account(session_factory, "adam@contoso.com", name="Adam")
     cases = [
         (("admin", "set-org", "--apps-enabled", "maybe"), "use true, false or default"),
