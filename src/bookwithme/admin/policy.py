@@ -42,8 +42,13 @@ def _policy_reasons(level: str, holder: PolicyColumns) -> list[str]:
     return reasons
 
 
+def organization_reasons(organization: Organization) -> list[str]:
+    """Why the organization's own settings keep personal bookings off for everyone."""
+    return _policy_reasons("the organization", organization)
+
+
 def personal_bookings_status(organization: Organization, user: User) -> PolicyStatus:
-    reasons = _policy_reasons("the organization", organization)
+    reasons = organization_reasons(organization)
     reasons += _policy_reasons("this user", user)
     if not user.active:
         reasons.append("The user is deactivated")

@@ -5,12 +5,21 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.responses import Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
 
-from bookwithme.errors import Forbidden
-from bookwithme.models import User
+from bookwithme.admin import service
+from bookwithme.admin.policy import organization_reasons
+from bookwithme.admin.schemas import OrgPatch, UserCreate, UserPatch
+from bookwithme.errors import DomainError, Forbidden
+from bookwithme.models import Organization, User
+from bookwithme.models.organization import PERSONAL_BOOKINGS_APP
 from bookwithme.notifications import admin as outbox
+from bookwithme.timezones import known_zones
 from bookwithme.web.deps import PageUser, SessionDep, SettingsDep
+from bookwithme.web.errors import summarize, validation_details
+from bookwithme.web.forms import form_fields
 from bookwithme.web.setup_gate import require_setup
 from bookwithme.web.templating import render
 
@@ -52,3 +61,158 @@ def outbox_message_page(
 ) -> Response:
     message = outbox.get_message(session, admin.organization_id, message_id)
     return render(request, "admin/outbox_message.html", {"message": message})
+
+
+# --- Settings ---------------------------------------------------------------------
+
+FormFields = Annotated[dict[str, str], Depends(form_fields)]
+APPS_CHOICES = {"default": None, "on": True, "off": False}
+POLICY_CHOICES = {"none": None, "allow": "EnforceAllowList", "block": "EnforceBlockList"}
+NOTICES = {
+    "org": "The organization's settings are saved. They apply from the next request.",
+    "user": "The user is saved. Their settings apply from the next request.",
+    "created": "The user is created with the default hours and meeting types.",
+}
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
+
+
+def _policy_fields(fields: dict[str, str]) -> dict[str, object]:
+    """The policy part of a settings form: the two selects and the two lists."""
+    changes: dict[str, object] = {}
+    if fields.get("apps_enabled") in APPS_CHOICES:
+        changes["apps_enabled"] = APPS_CHOICES[fields["apps_enabled"]]
+    if fields.get("app_access_policy") in POLICY_CHOICES:
+        changes["app_access_policy"] = POLICY_CHOICES[fields["app_access_policy"]]
+    for name in ("app_allow_list", "app_block_list"):
+        if name in fields:
+            changes[name] = _lines(fields[name])
+    return changes
+
+
+def _settings_page(
+    request: Request,
+    session: Session,
+    admin: User,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    organization = session.get_one(Organization, admin.organization_id)
+    users = [service.user_out(organization, u) for u in service.list_users(session, organization)]
+    org_reasons = organization_reasons(organization)
+    entries, next_cursor = service.audit_log(session, organization, None, 20)
+    return render(
+        request,
+        "admin/settings.html",
+        {
+            "org": service.org_out(organization),
+            "org_reasons": org_reasons,
+            "block_list_ignored": organization.app_access_policy is None
+            and PERSONAL_BOOKINGS_APP in organization.app_block_list,
+            "users": users,
+            "on_count": sum(1 for u in users if u.personal_bookings.enabled),
+            "audit": entries,
+            "more_audit": next_cursor,
+            "zones": sorted(known_zones()),
+            "notice": NOTICES.get(notice or ""),
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("")
+def settings_page(
+    request: Request,
+    admin: PageAdmin,
+    session: SessionDep,
+    notice: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    return _settings_page(request, session, admin, notice)
+
+
+@router.post("/org")
+def settings_save_org(
+    request: Request, fields: FormFields, admin: PageAdmin, session: SessionDep
+) -> Response:
+    changes = _policy_fields(fields)
+    if "eligible_plans" in fields:
+        changes["eligible_plans"] = _lines(fields["eligible_plans"])
+    if fields.get("default_plan"):
+        changes["default_plan"] = fields["default_plan"]
+    if fields.get("section") == "plans":
+        changes["allow_signup"] = fields.get("allow_signup") == "on"
+    try:
+        patch = OrgPatch.model_validate(changes)
+    except ValidationError as exc:
+        return _settings_page(request, session, admin, error=_first_error(exc), status_code=422)
+    organization = session.get_one(Organization, admin.organization_id)
+    service.update_org(session, organization, patch, admin.email, admin.id)
+    return RedirectResponse("/admin?notice=org", status_code=303)
+
+
+@router.post("/users")
+def settings_create_user(
+    request: Request, fields: FormFields, admin: PageAdmin, session: SessionDep
+) -> Response:
+    data = {
+        k: v
+        for k, v in fields.items()
+        if k in ("email", "name", "time_zone", "plan", "password") and v
+    }
+    data["is_admin"] = fields.get("is_admin") == "on"  # type: ignore[assignment]
+    try:
+        create = UserCreate.model_validate(data)
+        organization = session.get_one(Organization, admin.organization_id)
+        service.create_user(session, organization, create, admin.email, admin.id)
+    except ValidationError as exc:
+        return _settings_page(request, session, admin, error=_first_error(exc), status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        return _settings_page(
+            request, session, admin, error=exc.message, status_code=exc.status_code
+        )
+    return RedirectResponse("/admin?notice=created", status_code=303)
+
+
+@router.get("/users/{email}")
+def user_page(email: str, request: Request, admin: PageAdmin, session: SessionDep) -> Response:
+    organization = session.get_one(Organization, admin.organization_id)
+    user = service.user_out(organization, service.get_user(session, organization, email))
+    return render(request, "admin/user.html", {"user": user, "error": None})
+
+
+@router.post("/users/{email}")
+def user_save(
+    email: str, request: Request, fields: FormFields, admin: PageAdmin, session: SessionDep
+) -> Response:
+    organization = session.get_one(Organization, admin.organization_id)
+    user = service.get_user(session, organization, email)
+    changes = _policy_fields(fields)
+    if fields.get("plan"):
+        changes["plan"] = fields["plan"]
+    changes["is_admin"] = fields.get("is_admin") == "on"
+    changes["active"] = fields.get("active") == "on"
+    try:
+        service.update_user(
+            session, organization, user, UserPatch.model_validate(changes), admin.email, admin.id
+        )
+    except (ValidationError, DomainError) as exc:
+        message = _first_error(exc) if isinstance(exc, ValidationError) else exc.message
+        session.rollback()
+        fresh = service.user_out(organization, service.get_user(session, organization, email))
+        return render(
+            request,
+            "admin/user.html",
+            {"user": fresh, "error": message},
+            status_code=422 if isinstance(exc, ValidationError) else exc.status_code,
+        )
+    return RedirectResponse("/admin?notice=user", status_code=303)
+
+
+def _first_error(exc: ValidationError) -> str:
+    details = validation_details(exc.errors())
+    return summarize(details)
