@@ -18,7 +18,7 @@ MAX_BODY_BYTES = 1024 * 1024
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_COOKIE = "csrftoken"
 # Forms that work before anyone is signed in, still protected against login CSRF.
-ALWAYS_CHECKED_PATHS = frozenset({"/setup", "/signin"})
+ALWAYS_CHECKED_PATHS = frozenset({"/setup", "/signin", "/signup"})
 
 
 def _header(scope: Scope, name: bytes) -> bytes:

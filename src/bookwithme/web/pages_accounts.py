@@ -11,8 +11,8 @@ from starlette.responses import RedirectResponse, Response
 from bookwithme.accounts import service as accounts
 from bookwithme.accounts.sessions import SESSION_COOKIE, SESSION_MAX_AGE, encode_session
 from bookwithme.config import Settings
-from bookwithme.errors import AlreadySetUp, EmailTaken, TooManyAttempts
-from bookwithme.models import User, utcnow
+from bookwithme.errors import AlreadySetUp, EmailTaken, NotFound, TooManyAttempts
+from bookwithme.models import Organization, User, utcnow
 from bookwithme.scheduling.schedules import TimeZoneName
 from bookwithme.timezones import known_zones
 from bookwithme.validation import Email, Name, Password
@@ -25,10 +25,9 @@ router = APIRouter(include_in_schema=False)
 FormFields = Annotated[dict[str, str], Depends(form_fields)]
 
 
-class SetupForm(BaseModel):
+class SignupForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    organization_name: Name
     name: Name
     email: Email
     password: Password
@@ -41,6 +40,10 @@ class SetupForm(BaseModel):
         if "password" in info.data and value != info.data["password"]:
             raise ValueError("The two passwords are not the same")
         return value
+
+
+class SetupForm(SignupForm):
+    organization_name: Name
 
 
 def start_session(response: Response, settings: Settings, user: User) -> None:
@@ -109,10 +112,14 @@ def setup_submit(
 def _signin_page(
     request: Request, email: str, error: str | None, status: int, next_url: str
 ) -> Response:
+    factory = request.app.state.session_factory
+    with factory() as session:
+        organization = accounts.the_organization(session)
+        signup = bool(organization and organization.allow_signup)
     return render(
         request,
         "accounts/signin.html",
-        {"email": email, "error": error, "next": next_url},
+        {"email": email, "error": error, "next": next_url, "signup": signup},
         status_code=status,
     )
 
@@ -143,6 +150,60 @@ def signin_submit(
         # Returned, not raised: the failed attempt must be committed to count.
         return _signin_page(request, email, "The email or password is not correct.", 401, next_url)
     response = RedirectResponse(next_url, status_code=303)
+    start_session(response, settings, user)
+    return response
+
+
+def _signup_open(session: SessionDep) -> Organization:
+    organization = accounts.the_organization(session)
+    if organization is None or not organization.allow_signup:
+        raise NotFound("Accounts are created by an administrator here.")
+    return organization
+
+
+SignupOrganization = Annotated[Organization, Depends(_signup_open)]
+
+
+def _signup_page(
+    request: Request, values: dict[str, str], errors: dict[str, str], status: int
+) -> Response:
+    return render(
+        request,
+        "accounts/signup.html",
+        {"values": values, "errors": errors, "zones": sorted(known_zones())},
+        status_code=status,
+    )
+
+
+@router.get("/signup", dependencies=[Depends(require_setup)])
+def signup_form(request: Request, organization: SignupOrganization) -> Response:
+    return _signup_page(request, {"time_zone": "UTC"}, {}, 200)
+
+
+@router.post("/signup", dependencies=[Depends(require_setup)])
+def signup_submit(
+    request: Request,
+    fields: FormFields,
+    organization: SignupOrganization,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """Self sign-up, when the organization allows it: a regular user on the default plan."""
+    form, errors = validate_form(SignupForm, fields)
+    if form is None:
+        return _signup_page(request, fields, errors, 422)
+    try:
+        user = accounts.create_user(
+            session,
+            organization,
+            email=form.email,
+            name=form.name,
+            time_zone=form.time_zone,
+            password=form.password,
+        )
+    except EmailTaken as exc:
+        return _signup_page(request, fields, {"email": exc.message}, 409)
+    response = RedirectResponse("/", status_code=303)
     start_session(response, settings, user)
     return response
 
