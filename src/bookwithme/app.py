@@ -15,7 +15,6 @@ from bookwithme import __version__
 from bookwithme.cache import answer_cache_for
 from bookwithme.config import Settings
 from bookwithme.db import make_engine, make_session_factory
-from bookwithme.notifications.delivery import DeliveryWorker
 from bookwithme.paths import STATIC_DIR
 from bookwithme.web import pages_accounts, pages_admin, pages_organizer, pages_public
 from bookwithme.web.api import router as api_router
@@ -26,6 +25,7 @@ from bookwithme.web.middleware import (
     ResponseCache,
     SecurityHeaders,
 )
+from bookwithme.worker import Worker
 
 log = logging.getLogger("bookwithme")
 
@@ -37,9 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     answer_cache = answer_cache_for(engine) if settings.cache_answers else None
 
     session_factory = make_session_factory(engine)
-    worker = None
-    if settings.embedded_worker and settings.smtp_url:
-        worker = DeliveryWorker(session_factory, settings)  # a bad SMTP_URL fails here
+    worker = Worker(session_factory, settings) if settings.embedded_worker else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

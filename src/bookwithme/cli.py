@@ -76,22 +76,28 @@ def serve(
 
 @app.command()
 def worker(
-    once: Annotated[bool, typer.Option("--once", help="Deliver what is due, then stop.")] = False,
+    once: Annotated[bool, typer.Option("--once", help="Do what is due, then stop.")] = False,
 ) -> None:
-    """Deliver the outbox (for deployments that run the worker apart from `serve`)."""
-    from bookwithme.notifications.delivery import DeliveryWorker, SMTPSettingsError
+    """Deliver the outbox and sync calendars (for deployments that run the worker apart
+    from `serve`; set BOOKWITHME_EMBEDDED_WORKER=false there)."""
+    from bookwithme.notifications.delivery import SMTPSettingsError
+    from bookwithme.worker import Worker
 
     settings = Settings()
     try:
-        delivery = DeliveryWorker(_session_factory(settings), settings)
+        background = Worker(_session_factory(settings), settings)
     except SMTPSettingsError as exc:
         raise fail(str(exc)) from None
+    if background.smtp is None:
+        typer.echo("No SMTP_URL: emails stay in the outbox. Calendars are synced.")
     if once:
-        typer.echo(f"Sent {delivery.run_once()} email(s).")
+        sent, synced = background.deliver(), background.sync_calendars()
+        typer.echo(f"Sent {sent} email(s), synced {synced} calendar(s).")
         return
-    typer.echo(f"Delivering the outbox through {delivery.smtp.host} (Ctrl-C stops).")
+    where = f" and delivering through {background.smtp.host}" if background.smtp else ""
+    typer.echo(f"Syncing calendars{where} (Ctrl-C stops).")
     try:
-        delivery.run_forever()
+        background.run_forever()
     except KeyboardInterrupt:
         typer.echo("Stopped.")
 

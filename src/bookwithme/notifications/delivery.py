@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import socket
 import ssl
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,10 +22,9 @@ from email.utils import format_datetime, make_msgid
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme.config import Settings
 from bookwithme.db import begin_immediate, session_scope
 from bookwithme.models import OutboxMessage, utcnow
 
@@ -260,59 +257,3 @@ def _send_claimed(
                 else:
                     current.next_attempt_at = now + backoff(current.attempts)
     return sent
-
-
-class DeliveryWorker:
-    """A background thread that delivers the outbox every ``interval`` seconds."""
-
-    def __init__(
-        self, factory: sessionmaker[Session], settings: Settings, interval: float = 1.0
-    ) -> None:
-        if not settings.smtp_url:
-            raise SMTPSettingsError("no SMTP_URL: emails stay in the outbox")
-        self.factory = factory
-        self.smtp = SMTPConfig.from_url(settings.smtp_url)
-        self.sender: Sender = SMTPSender(self.smtp)
-        self.mail_from = settings.mail_from
-        self.interval = interval
-        self.name = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        # Wake up as soon as this process commits new outbox rows, instead of waiting for
-        # the next poll (other processes' rows are found by polling).
-        event.listen(factory, "after_flush", self._note_new_messages)
-        event.listen(factory, "after_commit", self._wake_if_noted)
-
-    def _note_new_messages(self, session: Session, _context: object) -> None:
-        if any(isinstance(obj, OutboxMessage) for obj in session.new):
-            session.info["bookwithme.outbox_written"] = True
-
-    def _wake_if_noted(self, session: Session) -> None:
-        if session.info.pop("bookwithme.outbox_written", False):
-            self._wake.set()
-
-    def run_once(self) -> int:
-        return deliver_due(self.factory, self.sender, self.mail_from, self.name)
-
-    def run_forever(self) -> None:
-        while not self._stop.is_set():
-            try:
-                while self.run_once() == BATCH and not self._stop.is_set():
-                    pass
-            except Exception:
-                log.exception("the delivery worker hit an error; it will try again")
-            self._wake.wait(self.interval)
-            self._wake.clear()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self.run_forever, name="bookwithme-delivery", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)

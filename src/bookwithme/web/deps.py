@@ -61,7 +61,7 @@ class NotSignedIn(Unauthorized):
     """Raised by page routes; the browser is sent to the sign-in page."""
 
 
-def _user_from_request(request: Request, session: Session, settings: Settings) -> User | None:
+def user_from_request(request: Request, session: Session, settings: Settings) -> User | None:
     authorization = request.headers.get("authorization")
     if authorization is not None:
         # A request that names a token is judged by the token alone, never by a cookie.
@@ -83,7 +83,7 @@ def _user_from_request(request: Request, session: Session, settings: Settings) -
 
 
 def current_user(request: Request, session: SessionDep, settings: SettingsDep) -> User:
-    user = _user_from_request(request, session, settings)
+    user = user_from_request(request, session, settings)
     if user is None:
         raise Unauthorized()
     remember_viewer(request, user)
@@ -97,7 +97,7 @@ def current_admin(user: Annotated[User, Depends(current_user)]) -> User:
 
 
 def page_user(request: Request, session: SessionDep, settings: SettingsDep) -> User:
-    user = _user_from_request(request, session, settings)
+    user = user_from_request(request, session, settings)
     if user is None:
         raise NotSignedIn()
     remember_viewer(request, user)
@@ -105,7 +105,7 @@ def page_user(request: Request, session: SessionDep, settings: SettingsDep) -> U
 
 
 def optional_page_user(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:
-    user = _user_from_request(request, session, settings)
+    user = user_from_request(request, session, settings)
     if user is not None:
         remember_viewer(request, user)
     return user

@@ -1,0 +1,37 @@
+"""What every remote calendar source provides: its busy time over a window.
+
+A source is chosen by the connection's ``kind`` through ``SOURCES``; adding one (Microsoft
+Graph, Google) is a new class registered there, with nothing to change elsewhere. The
+organizer's own busy time (bookings and busy blocks) is read straight from the database by
+the slot query, next to the cached copy of every remote source's busy time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from bookwithme.models import CalendarConnection
+
+
+class SourceError(Exception):
+    """The source could not be read; the message is shown to the organizer as it is."""
+
+
+@dataclass
+class SourceBusy:
+    intervals: list[tuple[datetime, datetime]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    # HTTP validators for the next fetch; ``unchanged`` when the server said 304.
+    etag: str | None = None
+    last_modified: str | None = None
+    unchanged: bool = False
+
+
+class BusySource(Protocol):
+    def busy(
+        self, connection: CalendarConnection, start: datetime, end: datetime, zone: str
+    ) -> SourceBusy:
+        """Busy intervals reaching into ``[start, end)``; raises ``SourceError``."""
+        ...

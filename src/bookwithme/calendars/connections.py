@@ -1,0 +1,100 @@
+"""Connecting, listing and removing an organizer's calendars."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bookwithme.calendars.sync import SOURCES
+from bookwithme.errors import InvalidInput, NotFound
+from bookwithme.instants import UTCInstant
+from bookwithme.lookup import parse_id
+from bookwithme.models import CalendarConnection, User, utcnow
+from bookwithme.validation import Flag, Name
+
+Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2000)]
+
+
+class CalendarCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["ics", "caldav"]
+    name: Name
+    url: Url
+    username: Annotated[str, StringConstraints(max_length=254)] | None = None
+    password: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    write_back: Flag = False
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if value.startswith("webcal://"):  # what Outlook and iCloud hand out for feeds
+            value = "https://" + value[len("webcal://") :]
+        if not value.startswith(("http://", "https://")) or any(c in value for c in " \n\r\t"):
+            raise ValueError("must be an http:// or https:// address")
+        return value
+
+
+class CalendarOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    name: str
+    url: str
+    write_back: bool
+    last_synced_at: UTCInstant | None
+    last_error: str | None
+    busy_count: int
+
+
+def calendar_out(connection: CalendarConnection) -> CalendarOut:
+    return CalendarOut.model_validate(connection, from_attributes=True)
+
+
+def list_calendars(session: Session, user: User) -> list[CalendarConnection]:
+    query = select(CalendarConnection).where(CalendarConnection.user_id == user.id)
+    return list(session.scalars(query.order_by(CalendarConnection.created_at)))
+
+
+def get_calendar(session: Session, user: User, calendar_id: str) -> CalendarConnection:
+    parsed = parse_id(calendar_id)
+    connection = session.get(CalendarConnection, parsed) if parsed else None
+    if connection is None or connection.user_id != user.id:
+        raise NotFound("No calendar with this id.")
+    return connection
+
+
+def connect(session: Session, user: User, data: CalendarCreate) -> CalendarConnection:
+    """A new source, due for its first sync at once (until then it blocks the slots, so
+    nothing is offered over time it might show as busy)."""
+    if data.kind not in SOURCES:
+        raise InvalidInput(
+            f"kind: {data.kind} calendars cannot be connected yet",
+            details=[
+                {"field": "kind", "message": f"{data.kind} calendars cannot be connected yet"}
+            ],
+        )
+    if data.kind == "ics" and (data.username or data.password or data.write_back):
+        raise InvalidInput(
+            "An ICS feed is read-only and takes no username, password or write-back.",
+            details=[{"field": "kind", "message": "an ICS feed is read-only"}],
+        )
+    connection = CalendarConnection(
+        user_id=user.id,
+        kind=data.kind,
+        name=data.name,
+        url=data.url,
+        write_back=data.write_back,
+        next_sync_at=utcnow(),
+    )
+    session.add(connection)
+    session.flush()
+    return connection
+
+
+def disconnect(session: Session, connection: CalendarConnection) -> None:
+    session.delete(connection)  # its cached busy time goes with it
+    session.flush()
