@@ -43,6 +43,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m tests.benchmarks.bench_engine
 	$(BIN)/python -m tests.benchmarks.bench_http
 	$(BIN)/python -m tests.benchmarks.bench_bookings
+	$(BIN)/python -m tests.benchmarks.bench_calendars
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
