@@ -275,3 +275,19 @@ def test_webcal_addresses_and_other_organizers(
         == 404
     )
     assert ada.client.post(f"/api/v1/calendars/{created['id']}/sync").status_code == 401
+
+
+def test_the_organizer_sees_why_no_time_is_offered(ada: Organizer, feed: Feed) -> None:
+    from tests.factories import sign_in
+
+    feed.status = 500
+    calendar = ada.client.post(
+        "/api/v1/calendars",
+        json={"kind": "ics", "name": "Work", "url": feed.url},
+        headers=ada.account.headers,
+    ).json()
+    ada.client.post(f"/api/v1/calendars/{calendar['id']}/sync", headers=ada.account.headers)
+    sign_in(ada.client, "ada@example.com")
+    page = ada.client.get("/", headers={"accept": "text/html"}).text
+    assert "No times are offered until “Work” has been read once." in page
+    assert "The calendar server answered 500" in page

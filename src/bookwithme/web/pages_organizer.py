@@ -7,6 +7,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from bookwithme.admin.policy import personal_bookings_status
+from bookwithme.calendars.connections import list_calendars
 from bookwithme.models import MeetingType, Organization, Page
 from bookwithme.scheduling import store
 from bookwithme.scheduling.schedules import WEEKDAYS
@@ -38,6 +39,7 @@ def dashboard(
         .order_by(MeetingType.position, MeetingType.created_at)
     ).all()
     schedule = store.to_data(store.default_schedule_row(session, user))
+    calendars = list_calendars(session, user)
     hours = [(DAY_NAMES[day], getattr(schedule.weekly, day)) for day in WEEKDAYS]
     return render(
         request,
@@ -50,5 +52,7 @@ def dashboard(
             "meeting_types": meeting_types,
             "schedule": schedule,
             "hours": hours,
+            "calendars": calendars,
+            "unsynced": [c for c in calendars if c.last_success_at is None],
         },
     )
