@@ -34,6 +34,7 @@ class Worker:
         self.smtp = SMTPConfig.from_url(settings.smtp_url) if settings.smtp_url else None
         self.sender = SMTPSender(self.smtp) if self.smtp else None
         self.mail_from = settings.mail_from
+        self.secret_key = settings.resolved_secret_key
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -57,7 +58,7 @@ class Worker:
         return deliver_due(self.factory, self.sender, self.mail_from, self.name)
 
     def sync_calendars(self) -> int:
-        return sync_due(self.factory, self.name)
+        return sync_due(self.factory, self.name, self.secret_key)
 
     def run_once(self) -> None:
         while self.deliver() == BATCH and not self._stop.is_set():

@@ -24,6 +24,7 @@ from tests.factories import create_account
 from tests.scheduling.test_public_slots import Organizer, next_monday
 
 PARIS = ZoneInfo("Europe/Paris")
+SECRET = "test-secret-key-" + "x" * 32  # the settings fixture's
 
 
 class Feed:
@@ -213,10 +214,10 @@ def test_the_worker_syncs_what_is_due(
         json={"kind": "ics", "name": "Work", "url": feed.url},
         headers=ada.account.headers,
     )
-    assert sync_due(session_factory, "worker-a") == 1
-    assert sync_due(session_factory, "worker-a") == 0  # not due again for a while
+    assert sync_due(session_factory, "worker-a", SECRET) == 1
+    assert sync_due(session_factory, "worker-a", SECRET) == 0  # not due again for a while
     assert "09:00" not in hours(ada) and "12:00" in hours(ada)
-    assert sync_due(session_factory, "worker-a", now=utcnow() + timedelta(minutes=16)) == 1
+    assert sync_due(session_factory, "worker-a", SECRET, now=utcnow() + timedelta(minutes=16)) == 1
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,13 @@ class SourceBusy:
 
 class BusySource(Protocol):
     def busy(
-        self, connection: CalendarConnection, start: datetime, end: datetime, zone: str
+        self,
+        connection: CalendarConnection,
+        start: datetime,
+        end: datetime,
+        zone: str,
+        secret_key: str,
     ) -> SourceBusy:
-        """Busy intervals reaching into ``[start, end)``; raises ``SourceError``."""
+        """Busy intervals reaching into ``[start, end)``; raises ``SourceError``.
+        ``secret_key`` unlocks stored credentials."""
         ...

@@ -14,6 +14,7 @@ from bookwithme.errors import InvalidInput, NotFound
 from bookwithme.instants import UTCInstant
 from bookwithme.lookup import parse_id
 from bookwithme.models import CalendarConnection, User, utcnow
+from bookwithme.secrets_box import seal
 from bookwithme.validation import Flag, Name
 
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2000)]
@@ -67,7 +68,9 @@ def get_calendar(session: Session, user: User, calendar_id: str) -> CalendarConn
     return connection
 
 
-def connect(session: Session, user: User, data: CalendarCreate) -> CalendarConnection:
+def connect(
+    session: Session, user: User, data: CalendarCreate, secret_key: str
+) -> CalendarConnection:
     """A new source, due for its first sync at once (until then it blocks the slots, so
     nothing is offered over time it might show as busy)."""
     if data.kind not in SOURCES:
@@ -88,6 +91,8 @@ def connect(session: Session, user: User, data: CalendarCreate) -> CalendarConne
         name=data.name,
         url=data.url,
         write_back=data.write_back,
+        username=data.username or None,
+        password_encrypted=seal(secret_key, data.password) if data.password else None,
         next_sync_at=utcnow(),
     )
     session.add(connection)

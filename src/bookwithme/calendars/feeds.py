@@ -71,7 +71,12 @@ def download(
 
 class IcsFeed:
     def busy(
-        self, connection: CalendarConnection, start: datetime, end: datetime, zone: str
+        self,
+        connection: CalendarConnection,
+        start: datetime,
+        end: datetime,
+        zone: str,
+        secret_key: str,
     ) -> SourceBusy:
         body, etag, last_modified = download(
             connection.url, connection.etag, connection.last_modified

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.calendars.base import BusySource, SourceBusy, SourceError
 from bookwithme.calendars.busy_blocks import whole_seconds
+from bookwithme.calendars.caldav_source import CalDAVSource
 from bookwithme.calendars.feeds import IcsFeed
 from bookwithme.db import begin_immediate, session_scope
 from bookwithme.models import CalendarBusyInterval, CalendarConnection, User, utcnow
@@ -31,7 +32,7 @@ LEASE = timedelta(minutes=5)
 PAST = timedelta(days=1)
 AHEAD = timedelta(days=731)  # the longest max_advance_days, and a day
 
-SOURCES: dict[str, BusySource] = {"ics": IcsFeed()}
+SOURCES: dict[str, BusySource] = {"ics": IcsFeed(), "caldav": CalDAVSource()}
 
 
 def register(kind: str, source: BusySource) -> None:
@@ -44,7 +45,9 @@ class Outcome:
     error: str | None = None
 
 
-def read_source(connection: CalendarConnection, zone: str, now: datetime) -> Outcome:
+def read_source(
+    connection: CalendarConnection, zone: str, now: datetime, secret_key: str
+) -> Outcome:
     """Ask the remote source (no database involved: this may take seconds)."""
     source = SOURCES.get(connection.kind)
     if source is None:
@@ -54,7 +57,7 @@ def read_source(connection: CalendarConnection, zone: str, now: datetime) -> Out
         connection.etag = None
         connection.last_modified = None
     try:
-        return Outcome(result=source.busy(connection, now - PAST, now + AHEAD, zone))
+        return Outcome(result=source.busy(connection, now - PAST, now + AHEAD, zone, secret_key))
     except SourceError as exc:
         return Outcome(error=str(exc))
     except Exception as exc:  # a bug in one source must not stop the others
@@ -110,6 +113,7 @@ def sync_one(
     factory: sessionmaker[Session],
     connection_id: uuid.UUID,
     now: datetime,
+    secret_key: str,
     worker: str | None = None,
 ) -> bool:
     """Read one source outside any transaction, then record the result in a short one.
@@ -120,7 +124,7 @@ def sync_one(
             return False
         zone = reader.get_one(User, connection.user_id).time_zone
         reader.expunge(connection)
-    outcome = read_source(connection, zone, now)
+    outcome = read_source(connection, zone, now, secret_key)
     with session_scope(factory) as session:
         begin_immediate(session)
         current = session.get(CalendarConnection, connection_id)
@@ -133,7 +137,11 @@ def sync_one(
 
 
 def sync_due(
-    factory: sessionmaker[Session], worker: str, now: datetime | None = None, limit: int = 10
+    factory: sessionmaker[Session],
+    worker: str,
+    secret_key: str,
+    now: datetime | None = None,
+    limit: int = 10,
 ) -> int:
     """Sync the sources that are due; returns how many were synced."""
     now = now or utcnow()
@@ -160,4 +168,4 @@ def sync_due(
                 .where(CalendarConnection.id.in_(ids))
                 .values(lease_owner=worker, lease_expires_at=now + LEASE)
             )
-    return sum(sync_one(factory, connection_id, now, worker) for connection_id in ids)
+    return sum(sync_one(factory, connection_id, now, secret_key, worker) for connection_id in ids)

@@ -25,8 +25,13 @@ def list_calendars(user: CurrentUser, session: SessionDep) -> ItemList[CalendarO
 
 
 @router.post("/calendars", status_code=201)
-def connect_calendar(body: CalendarCreate, user: CurrentUser, session: SessionDep) -> CalendarOut:
-    return connections.calendar_out(connections.connect(session, user, body))
+def connect_calendar(
+    body: CalendarCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> CalendarOut:
+    """An ICS feed (``url``) or a CalDAV calendar (``url``, ``username``, ``password``,
+    ``write_back``); the password is stored encrypted and never returned."""
+    connection = connections.connect(session, user, body, settings.resolved_secret_key)
+    return connections.calendar_out(connection)
 
 
 @router.delete("/calendars/{calendar_id}", status_code=204)
@@ -48,7 +53,7 @@ async def sync_calendar(calendar_id: str, request: Request, settings: SettingsDe
                 raise Unauthorized()
             connection_id = connections.get_calendar(session, user, calendar_id).id
             session.commit()  # the throttled token "last used" stamp, if any
-        sync_one(factory, connection_id, utcnow())
+        sync_one(factory, connection_id, utcnow(), settings.resolved_secret_key)
         with factory() as session:
             return connections.calendar_out(session.get_one(CalendarConnection, connection_id))
 
