@@ -59,7 +59,7 @@ level = warning
                 raise RuntimeError(
                     "Radicale did not start: "
                     + (process.stderr.read().decode() if process.stderr else "")
-                )
+                ) from None
             time.sleep(0.05)
     process.kill()
     raise RuntimeError("Radicale did not start in time")
