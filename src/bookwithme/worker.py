@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.calendars.sync import sync_due
+from bookwithme.calendars.writeback import write_back_due
 from bookwithme.config import Settings
 from bookwithme.models import OutboxMessage
 from bookwithme.notifications.delivery import BATCH, SMTPConfig, SMTPSender, deliver_due
@@ -58,7 +59,9 @@ class Worker:
         return deliver_due(self.factory, self.sender, self.mail_from, self.name)
 
     def sync_calendars(self) -> int:
-        return sync_due(self.factory, self.name, self.secret_key)
+        synced = sync_due(self.factory, self.name, self.secret_key)
+        write_back_due(self.factory, self.name, self.secret_key)
+        return synced
 
     def run_once(self) -> None:
         while self.deliver() == BATCH and not self._stop.is_set():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,13 +12,16 @@ from zoneinfo import ZoneInfo
 import caldav
 import pytest
 from fastapi.testclient import TestClient
+from icalendar import Calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme.models import CalendarConnection
-from tests.calendars.test_calendar_sync import hours, ics, monday_at
+from bookwithme.calendars.writeback import write_back_due
+from bookwithme.models import Booking, CalendarConnection
+from tests.bookings.test_booking_api import at
+from tests.calendars.test_calendar_sync import SECRET, hours, ics, monday_at
 from tests.factories import create_account
-from tests.scheduling.test_public_slots import Organizer
+from tests.scheduling.test_public_slots import Organizer, next_monday
 from tests.support import radicale_server
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -112,3 +117,68 @@ def test_caldav_problems_are_explained(
     ).json()
     assert message in (synced["last_error"] or ""), synced
     assert hours(ada) == []  # never read: nothing is offered
+
+
+def test_bookings_are_written_back_moved_and_removed(
+    ada: Organizer,
+    radicale: radicale_server.Radicale,
+    work_calendar: Any,
+    session_factory: sessionmaker[Session],
+) -> None:
+    calendar = ada.client.post(
+        "/api/v1/calendars",
+        json={
+            "kind": "caldav",
+            "name": "Radicale",
+            "url": radicale.url + "/ada/work/",
+            "username": radicale.username,
+            "password": radicale.password,
+            "write_back": True,
+        },
+        headers=ada.account.headers,
+    ).json()
+    assert calendar["write_back"] is True
+    ada.client.post(f"/api/v1/calendars/{calendar['id']}/sync", headers=ada.account.headers)
+    monday = next_monday()
+    booked = ada.client.post(
+        f"/api/v1/public/pages/{ada.key}/meeting-types/{ada.t30}/bookings",
+        json={
+            "start": at(monday, 10),
+            "name": "Grace Hopper",
+            "email": "grace@example.com",
+            "time_zone": "UTC",
+        },
+    ).json()
+
+    def events() -> list[Any]:
+        return [Calendar.from_ical(e.data).walk("VEVENT")[0] for e in work_calendar.events()]
+
+    assert write_back_due(session_factory, "w", SECRET) == 1
+    [event] = events()
+    with session_factory() as session:
+        assert str(event["UID"]) == session.get_one(Booking, uuid.UUID(booked["id"])).ical_uid
+    assert str(event["SUMMARY"]) == "30 minute meeting with Grace Hopper"
+    assert event.decoded("DTSTART") == datetime.fromisoformat(at(monday, 10))
+    assert "ATTENDEE" not in event and "ORGANIZER" not in event
+    assert write_back_due(session_factory, "w", SECRET) == 0  # nothing more to do
+
+    # Its own copy in the calendar does not count as busy time a second time.
+    ada.client.post(f"/api/v1/calendars/{calendar['id']}/sync", headers=ada.account.headers)
+    manage = f"/api/v1/public/bookings/{booked['manage_token']}"
+    own = ada.client.get(
+        f"{manage}/slots",
+        params={"start": monday.isoformat(), "end": monday.isoformat(), "tz": "Europe/Paris"},
+    ).json()
+    assert at(monday, 10) in [s["start"] for s in own["slots"]]
+
+    ada.client.post(f"{manage}/reschedule", json={"start": at(monday, 11)})
+    assert write_back_due(session_factory, "w", SECRET) == 1
+    [moved] = events()
+    assert (
+        moved.decoded("DTSTART") == datetime.fromisoformat(at(monday, 11))
+        and int(moved["SEQUENCE"]) == 1
+    )
+
+    ada.client.post(f"{manage}/cancel")
+    assert write_back_due(session_factory, "w", SECRET) == 1
+    assert events() == []

@@ -29,15 +29,20 @@ class SourceBusy:
     unchanged: bool = False
 
 
+@dataclass(frozen=True)
+class ReadContext:
+    """What a source may need besides the connection: the organizer's zone (all-day and
+    floating times), the key to stored credentials, and the UIDs of the organizer's own
+    bookings (written back to a calendar, they must not count twice)."""
+
+    zone: str
+    secret_key: str
+    own_uids: frozenset[str] = frozenset()
+
+
 class BusySource(Protocol):
     def busy(
-        self,
-        connection: CalendarConnection,
-        start: datetime,
-        end: datetime,
-        zone: str,
-        secret_key: str,
+        self, connection: CalendarConnection, start: datetime, end: datetime, context: ReadContext
     ) -> SourceBusy:
-        """Busy intervals reaching into ``[start, end)``; raises ``SourceError``.
-        ``secret_key`` unlocks stored credentials."""
+        """Busy intervals reaching into ``[start, end)``; raises ``SourceError``."""
         ...

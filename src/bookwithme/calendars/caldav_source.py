@@ -11,7 +11,7 @@ from typing import Any
 import caldav
 from caldav.lib import error as dav_error
 
-from bookwithme.calendars.base import SourceBusy, SourceError
+from bookwithme.calendars.base import ReadContext, SourceBusy, SourceError
 from bookwithme.calendars.ics import CalendarFileError, busy_from_ics
 from bookwithme.models import CalendarConnection
 from bookwithme.secrets_box import SecretUnreadable, unseal
@@ -53,16 +53,11 @@ def explain(exc: Exception) -> SourceError:
 
 class CalDAVSource:
     def busy(
-        self,
-        connection: CalendarConnection,
-        start: datetime,
-        end: datetime,
-        zone: str,
-        secret_key: str,
+        self, connection: CalendarConnection, start: datetime, end: datetime, context: ReadContext
     ) -> SourceBusy:
         result = SourceBusy()
         try:
-            calendar = open_calendar(connection, secret_key)
+            calendar = open_calendar(connection, context.secret_key)
             found = calendar.search(start=start, end=end, event=True, expand=True)
         except SourceError:
             raise
@@ -71,7 +66,7 @@ class CalDAVSource:
         for item in found:
             try:
                 data = item.data.encode() if isinstance(item.data, str) else bytes(item.data)
-                parsed = busy_from_ics(data, start, end, zone)
+                parsed = busy_from_ics(data, start, end, context.zone, context.own_uids)
             except (CalendarFileError, ValueError) as exc:
                 result.problems.append(f"{getattr(item, 'url', '?')}: {exc}")
                 continue

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import httpx
 
-from bookwithme.calendars.base import SourceBusy, SourceError
+from bookwithme.calendars.base import ReadContext, SourceBusy, SourceError
 from bookwithme.calendars.ics import CalendarFileError, busy_from_ics
 from bookwithme.models import CalendarConnection
 
@@ -71,12 +71,7 @@ def download(
 
 class IcsFeed:
     def busy(
-        self,
-        connection: CalendarConnection,
-        start: datetime,
-        end: datetime,
-        zone: str,
-        secret_key: str,
+        self, connection: CalendarConnection, start: datetime, end: datetime, context: ReadContext
     ) -> SourceBusy:
         body, etag, last_modified = download(
             connection.url, connection.etag, connection.last_modified
@@ -84,7 +79,7 @@ class IcsFeed:
         if body is None:
             return SourceBusy(etag=etag, last_modified=last_modified, unchanged=True)
         try:
-            parsed = busy_from_ics(body, start, end, zone)
+            parsed = busy_from_ics(body, start, end, context.zone, context.own_uids)
         except CalendarFileError as exc:
             raise SourceError(f"The feed is not a calendar: {exc}") from None
         return SourceBusy(

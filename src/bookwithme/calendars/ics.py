@@ -143,8 +143,15 @@ def _span(event: Component, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
     return start.replace(microsecond=0), end
 
 
-def busy_from_ics(data: bytes, window_start: datetime, window_end: datetime, zone: str) -> FeedBusy:
-    """The busy intervals of the file that reach into ``[window_start, window_end)``."""
+def busy_from_ics(
+    data: bytes,
+    window_start: datetime,
+    window_end: datetime,
+    zone: str,
+    skip_uids: frozenset[str] = frozenset(),
+) -> FeedBusy:
+    """The busy intervals of the file that reach into ``[window_start, window_end)``;
+    events whose UID is in ``skip_uids`` (our own bookings, written back) are left out."""
     result = FeedBusy()
     organizer_zone = ZoneInfo(zone)
     try:
@@ -172,7 +179,7 @@ def busy_from_ics(data: bytes, window_start: datetime, window_end: datetime, zon
         occurrences = query.between(lo, hi)
     for event in occurrences:
         try:
-            if not _is_busy(event):
+            if not _is_busy(event) or str(event.get("UID", "")) in skip_uids:
                 continue
             span = _span(event, organizer_zone)
         except (ValueError, TypeError, AttributeError, OverflowError) as exc:

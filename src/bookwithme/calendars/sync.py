@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme.calendars.base import BusySource, SourceBusy, SourceError
+from bookwithme.calendars.base import BusySource, ReadContext, SourceBusy, SourceError
 from bookwithme.calendars.busy_blocks import whole_seconds
 from bookwithme.calendars.caldav_source import CalDAVSource
 from bookwithme.calendars.feeds import IcsFeed
 from bookwithme.db import begin_immediate, session_scope
-from bookwithme.models import CalendarBusyInterval, CalendarConnection, User, utcnow
+from bookwithme.models import Booking, CalendarBusyInterval, CalendarConnection, User, utcnow
 
 log = logging.getLogger("bookwithme.calendars")
 
@@ -45,9 +45,7 @@ class Outcome:
     error: str | None = None
 
 
-def read_source(
-    connection: CalendarConnection, zone: str, now: datetime, secret_key: str
-) -> Outcome:
+def read_source(connection: CalendarConnection, context: ReadContext, now: datetime) -> Outcome:
     """Ask the remote source (no database involved: this may take seconds)."""
     source = SOURCES.get(connection.kind)
     if source is None:
@@ -57,7 +55,7 @@ def read_source(
         connection.etag = None
         connection.last_modified = None
     try:
-        return Outcome(result=source.busy(connection, now - PAST, now + AHEAD, zone, secret_key))
+        return Outcome(result=source.busy(connection, now - PAST, now + AHEAD, context))
     except SourceError as exc:
         return Outcome(error=str(exc))
     except Exception as exc:  # a bug in one source must not stop the others
@@ -122,9 +120,20 @@ def sync_one(
         connection = reader.get(CalendarConnection, connection_id)
         if connection is None:
             return False
-        zone = reader.get_one(User, connection.user_id).time_zone
+        own_uids: frozenset[str] = frozenset()
+        if connection.write_back:
+            own_uids = frozenset(
+                reader.scalars(
+                    select(Booking.ical_uid).where(Booking.user_id == connection.user_id)
+                )
+            )
+        context = ReadContext(
+            zone=reader.get_one(User, connection.user_id).time_zone,
+            secret_key=secret_key,
+            own_uids=own_uids,
+        )
         reader.expunge(connection)
-    outcome = read_source(connection, zone, now, secret_key)
+    outcome = read_source(connection, context, now)
     with session_scope(factory) as session:
         begin_immediate(session)
         current = session.get(CalendarConnection, connection_id)

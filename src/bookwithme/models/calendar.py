@@ -73,4 +73,6 @@ class BookingCalendarEvent(IdMixin, Base):
     )
     href: Mapped[str] = mapped_column(String(2000))
     etag: Mapped[str | None] = mapped_column(String(255), default=None)
+    # The booking's SEQUENCE when it was last written; a higher one means "write again".
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

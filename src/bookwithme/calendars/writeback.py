@@ -1,0 +1,231 @@
+"""Bookings written back to the organizer's CalDAV calendar: each confirmed booking becomes an
+event there, updated when it moves and removed when it is cancelled.
+
+It works by reconciliation, so no change is lost to a crash or an unreachable server: the
+worker compares each booking's SEQUENCE with the one last written to each write-back
+calendar and does what is missing, outside any transaction, recording each step after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import caldav
+from icalendar import Calendar, Event
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bookwithme.calendars.base import SourceError
+from bookwithme.calendars.caldav_source import explain, open_calendar
+from bookwithme.db import begin_immediate, session_scope
+from bookwithme.models import Booking, BookingCalendarEvent, CalendarConnection, utcnow
+from bookwithme.notifications.ical import PRODID
+
+log = logging.getLogger("bookwithme.calendars")
+KEEP_PAST = timedelta(days=1)  # bookings that ended before this are left alone
+LEASE = timedelta(minutes=5)
+BATCH = 50
+
+
+def calendar_entry(booking: Booking) -> str:
+    """The booking as an event of the organizer's own calendar: no METHOD, no attendees
+    (so the server sends no invitations of its own), the booking's UID and SEQUENCE."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", booking.ical_uid)
+    event.add("sequence", booking.sequence)
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", booking.start_at)
+    event.add("dtend", booking.end_at)
+    event.add("summary", f"{booking.title} with {booking.invitee_name}")
+    lines = [f"{booking.invitee_name} <{booking.invitee_email}>"]
+    lines += [
+        f"{key}: {value}" for key, value in booking.answers.items() if value not in ("", None)
+    ]
+    if booking.notes:
+        lines.append(booking.notes)
+    event.add("description", "\n".join(lines))
+    where = booking.online_meeting_url or booking.location_details
+    if where:
+        event.add("location", where)
+    if booking.online_meeting_url:
+        event.add("url", booking.online_meeting_url)
+    event.add("status", "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    calendar.add_component(event)
+    return str(calendar.to_ical().decode("utf-8"))
+
+
+@dataclass
+class Pending:
+    booking: Booking
+    written: BookingCalendarEvent | None
+
+
+def _pending(session: Session, connection: CalendarConnection, now: datetime) -> list[Pending]:
+    rows = session.execute(
+        select(Booking, BookingCalendarEvent)
+        .outerjoin(
+            BookingCalendarEvent,
+            and_(
+                BookingCalendarEvent.booking_id == Booking.id,
+                BookingCalendarEvent.connection_id == connection.id,
+            ),
+        )
+        .where(
+            Booking.user_id == connection.user_id,
+            or_(
+                and_(
+                    Booking.status == "confirmed",
+                    Booking.end_at > now - KEEP_PAST,
+                    or_(
+                        BookingCalendarEvent.id.is_(None),
+                        BookingCalendarEvent.sequence < Booking.sequence,
+                    ),
+                ),
+                and_(Booking.status == "cancelled", BookingCalendarEvent.id.is_not(None)),
+            ),
+        )
+        .order_by(Booking.start_at)
+        .limit(BATCH)
+    ).all()
+    return [Pending(booking, written) for booking, written in rows]
+
+
+def event_at(calendar: Any, href: str, data: str | None = None) -> Any:
+    event_class: Any = caldav.Event
+    return event_class(calendar.client, url=href, data=data, parent=calendar)
+
+
+def _write(calendar: Any, item: Pending) -> tuple[str | None, str | None]:
+    """Do one change on the server; returns the event's (href, etag), or (None, None) once
+    it is removed."""
+    booking, written = item.booking, item.written
+    if booking.status == "cancelled":
+        assert written is not None
+        try:
+            event_at(calendar, written.href).delete()
+        except Exception as exc:
+            if "NotFound" not in type(exc).__name__:
+                raise
+        return None, None
+    data = calendar_entry(booking)
+    if written is None:
+        saved = calendar.save_event(data)
+    else:
+        saved = event_at(calendar, written.href, data)
+        saved.save(increase_seqno=False)  # the booking's own SEQUENCE is the truth
+    return str(saved.url), None
+
+
+def write_back_one(
+    factory: sessionmaker[Session], connection_id: uuid.UUID, secret_key: str, now: datetime
+) -> int:
+    """Bring one write-back calendar up to date; returns how many changes were made."""
+    with factory() as reader:
+        connection = reader.get(CalendarConnection, connection_id)
+        if connection is None or not connection.write_back:
+            return 0
+        pending = _pending(reader, connection, now)
+        reader.expunge_all()
+    if not pending:
+        return 0
+    try:
+        calendar = open_calendar(connection, secret_key)
+    except SourceError:
+        return 0  # the sync reports why the calendar cannot be opened
+    done = 0
+    for item in pending:
+        try:
+            href, etag = _write(calendar, item)
+        except Exception as exc:
+            log.warning("write-back of booking %s failed: %s", item.booking.id, explain(exc))
+            with session_scope(factory) as session:
+                session.execute(
+                    update(CalendarConnection)
+                    .where(CalendarConnection.id == connection_id)
+                    .values(last_error=f"Writing bookings back failed: {explain(exc)}")
+                )
+            break  # try again later, in order
+        with session_scope(factory) as session:
+            begin_immediate(session)
+            if href is None:
+                session.execute(
+                    delete(BookingCalendarEvent).where(
+                        BookingCalendarEvent.booking_id == item.booking.id,
+                        BookingCalendarEvent.connection_id == connection_id,
+                    )
+                )
+            elif item.written is None:
+                session.add(
+                    BookingCalendarEvent(
+                        booking_id=item.booking.id,
+                        connection_id=connection_id,
+                        href=href,
+                        etag=etag,
+                        sequence=item.booking.sequence,
+                    )
+                )
+            else:
+                session.execute(
+                    update(BookingCalendarEvent)
+                    .where(BookingCalendarEvent.id == item.written.id)
+                    .values(href=href, sequence=item.booking.sequence)
+                )
+        done += 1
+    return done
+
+
+def write_back_due(
+    factory: sessionmaker[Session], worker: str, secret_key: str, now: datetime | None = None
+) -> int:
+    """Every write-back calendar with something to do, each under a lease."""
+    now = now or utcnow()
+    # Look first (a read), and take leases only where there is something to write, so an
+    # idle worker writes nothing.
+    with factory() as reader:
+        candidates = reader.scalars(
+            select(CalendarConnection).where(
+                CalendarConnection.write_back.is_(True), CalendarConnection.kind == "caldav"
+            )
+        ).all()
+        busy = [c.id for c in candidates if _pending(reader, c, now)]
+    if not busy:
+        return 0
+    with session_scope(factory) as session:
+        begin_immediate(session)
+        ids = list(
+            session.scalars(
+                select(CalendarConnection.id).where(
+                    CalendarConnection.id.in_(busy),
+                    or_(
+                        CalendarConnection.lease_expires_at.is_(None),
+                        CalendarConnection.lease_expires_at < now,
+                    ),
+                )
+            )
+        )
+        if ids:
+            session.execute(
+                update(CalendarConnection)
+                .where(CalendarConnection.id.in_(ids))
+                .values(lease_owner=worker, lease_expires_at=now + LEASE)
+            )
+    done = 0
+    try:
+        for connection_id in ids:
+            done += write_back_one(factory, connection_id, secret_key, now)
+    finally:
+        with session_scope(factory) as session:
+            session.execute(
+                update(CalendarConnection)
+                .where(CalendarConnection.id.in_(ids), CalendarConnection.lease_owner == worker)
+                .values(lease_owner=None, lease_expires_at=None)
+            )
+    return done
