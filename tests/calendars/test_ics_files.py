@@ -204,3 +204,36 @@ def test_zone_names_are_mapped_with_the_cldr_table() -> None:
         str(zone_for_tzid("(UTC+05:30) Nowhere, Kolkata")) == "Asia/Kolkata"
     )  # the first known city
     assert zone_for_tzid("Nowhere Standard Time") is None
+
+
+def test_this_and_future_override_and_rdate() -> None:
+    # A daily 09:00 series moved to 15:00 from the 4th on (RANGE=THISANDFUTURE), with an
+    # extra date added by RDATE and one removed by EXDATE.
+    data = b"""BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//test//EN\r
+BEGIN:VEVENT\r
+UID:series\r
+DTSTAMP:20260101T000000Z\r
+DTSTART;TZID=Europe/Paris:20260302T090000\r
+DTEND;TZID=Europe/Paris:20260302T100000\r
+RRULE:FREQ=DAILY;COUNT=5\r
+RDATE;TZID=Europe/Paris:20260310T090000\r
+EXDATE;TZID=Europe/Paris:20260303T090000\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:series\r
+DTSTAMP:20260101T000000Z\r
+RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Paris:20260304T090000\r
+DTSTART;TZID=Europe/Paris:20260304T150000\r
+DTEND;TZID=Europe/Paris:20260304T160000\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+    assert busy("", utc(2026, 3, 1), utc(2026, 4, 1), data=data) == [
+        ("2026-03-02 08:00", "2026-03-02 09:00"),
+        ("2026-03-04 14:00", "2026-03-04 15:00"),
+        ("2026-03-05 14:00", "2026-03-05 15:00"),
+        ("2026-03-06 14:00", "2026-03-06 15:00"),
+        ("2026-03-10 14:00", "2026-03-10 15:00"),
+    ]
