@@ -1,9 +1,9 @@
-"""Every real calendar file in ../shared/calendars (Exchange, Outlook, Google, Thunderbird,
-Evolution output) is a case: the busy time it must give over a window, stated here."""
+"""Every real calendar file in files/ (Exchange, Outlook, Google, Thunderbird, Evolution
+output, from other projects' test suites) is a case: the busy time it must give over a
+window, stated here."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,17 +11,13 @@ import pytest
 
 from bookwithme.calendars.ics import CalendarFileError, busy_from_ics, zone_for_tzid
 
-CALENDARS = Path(__file__).resolve().parents[3] / "shared" / "calendars"
+# Copied unchanged from the public test suites named in files/SOURCES.md (with their licences).
+CALENDARS = Path(__file__).resolve().parent / "files"
 PARIS = "Europe/Paris"
 
 
 def load(name: str) -> bytes:
-    path = CALENDARS / name
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing")
-        pytest.skip(f"{path} is missing (the shared calendars sit beside the repository)")
-    return path.read_bytes()
+    return (CALENDARS / name).read_bytes()
 
 
 def utc(*args: int) -> datetime:
