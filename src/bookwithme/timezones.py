@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from zoneinfo import ZoneInfo
 
 
 @cache
@@ -16,8 +15,3 @@ def known_zones() -> frozenset[str]:
 
 def is_valid_zone(name: str) -> bool:
     return name in known_zones()
-
-
-def zone(name: str) -> ZoneInfo:
-    """The zone for a name already validated with ``is_valid_zone``."""
-    return ZoneInfo(name)

@@ -19,7 +19,6 @@ from pydantic import (
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
 
-SUPPORTED_LOCALES = ("en", "fr")
 Locale = Literal["en", "fr"]
 
 
@@ -49,7 +48,6 @@ Name = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_single_line),
 ]
-Title = Name
 Label = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(_single_line)
 ]

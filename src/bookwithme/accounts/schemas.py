@@ -7,7 +7,7 @@ import uuid
 from pydantic import BaseModel
 
 from bookwithme.admin.policy import PolicyStatus
-from bookwithme.models import Organization, User
+from bookwithme.models import User
 from bookwithme.scheduling.schedules import TimeZoneName
 from bookwithme.validation import Email, Flag, Locale, Name, PatchModel
 
@@ -47,12 +47,3 @@ class MeUpdate(PatchModel):
     time_zone: TimeZoneName | None = None
     locale: Locale | None = None
     add_online_meeting: Flag | None = None
-
-
-class OrganizationRef(BaseModel):
-    id: uuid.UUID
-    name: str
-
-    @classmethod
-    def build(cls, organization: Organization) -> OrganizationRef:
-        return cls(id=organization.id, name=organization.name)

@@ -11,8 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bookwithme.models.base import Base, IdMixin, TimestampMixin
 
-BOOKING_STATUSES = ("confirmed", "cancelled")
-
 
 class Booking(IdMixin, TimestampMixin, Base):
     __tablename__ = "bookings"

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bookwithme.models.base import Base, IdMixin, TimestampMixin, utcnow
 
-CALENDAR_KINDS = ("ics", "caldav")
-
 
 class CalendarConnection(IdMixin, TimestampMixin, Base):
     __tablename__ = "calendar_connections"

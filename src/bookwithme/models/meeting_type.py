@@ -14,9 +14,6 @@ from bookwithme.models.base import Base, IdMixin, TimestampMixin, utcnow
 if TYPE_CHECKING:
     from bookwithme.models.schedule import Schedule
 
-VISIBILITIES = ("public", "private")
-LOCATION_KINDS = ("online", "in_person", "phone", "custom")
-
 
 class MeetingType(IdMixin, TimestampMixin, Base):
     __tablename__ = "meeting_types"

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bookwithme.models.base import Base, IdMixin, utcnow
 
-OUTBOX_STATUSES = ("pending", "sent", "failed")
-
 
 class OutboxMessage(IdMixin, Base):
     __tablename__ = "outbox_messages"

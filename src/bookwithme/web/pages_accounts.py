@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from bookwithme.accounts import service as accounts
@@ -65,12 +66,13 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def _setup_page(
-    request: Request, values: dict[str, str], errors: dict[str, str], status: int
+def _account_form(
+    request: Request, template: str, values: dict[str, str], errors: dict[str, str], status: int
 ) -> Response:
+    """The setup or sign-up form, with what was typed and a message per field."""
     return render(
         request,
-        "accounts/setup.html",
+        template,
         {"values": values, "errors": errors, "zones": sorted(known_zones())},
         status_code=status,
     )
@@ -78,7 +80,7 @@ def _setup_page(
 
 @router.get("/setup", dependencies=[Depends(require_no_setup)])
 def setup_form(request: Request) -> Response:
-    return _setup_page(request, {"time_zone": "UTC"}, {}, 200)
+    return _account_form(request, "accounts/setup.html", {"time_zone": "UTC"}, {}, 200)
 
 
 @router.post("/setup", dependencies=[Depends(require_no_setup)])
@@ -87,7 +89,7 @@ def setup_submit(
 ) -> Response:
     form, errors = validate_form(SetupForm, fields)
     if form is None:
-        return _setup_page(request, fields, errors, 422)
+        return _account_form(request, "accounts/setup.html", fields, errors, 422)
     try:
         user = accounts.set_up_installation(
             session,
@@ -102,7 +104,7 @@ def setup_submit(
     except AlreadySetUp:
         return RedirectResponse("/signin", status_code=303)
     except EmailTaken as exc:
-        return _setup_page(request, fields, {"email": exc.message}, 409)
+        return _account_form(request, "accounts/setup.html", fields, {"email": exc.message}, 409)
     mark_set_up(request)
     response = RedirectResponse("/", status_code=303)
     start_session(response, settings, user)
@@ -110,25 +112,29 @@ def setup_submit(
 
 
 def _signin_page(
-    request: Request, email: str, error: str | None, status: int, next_url: str
+    request: Request, session: Session, email: str, error: str | None, status: int, next_url: str
 ) -> Response:
-    factory = request.app.state.session_factory
-    with factory() as session:
-        organization = accounts.the_organization(session)
-        signup = bool(organization and organization.allow_signup)
+    organization = accounts.the_organization(session)
     return render(
         request,
         "accounts/signin.html",
-        {"email": email, "error": error, "next": next_url, "signup": signup},
+        {
+            "email": email,
+            "error": error,
+            "next": next_url,
+            "signup": bool(organization and organization.allow_signup),
+        },
         status_code=status,
     )
 
 
 @router.get("/signin", dependencies=[Depends(require_setup)])
-def signin_form(request: Request, user: OptionalPageUser, next: str = "/") -> Response:
+def signin_form(
+    request: Request, user: OptionalPageUser, session: SessionDep, next: str = "/"
+) -> Response:
     if user is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
-    return _signin_page(request, "", None, 200, _safe_next(next))
+    return _signin_page(request, session, "", None, 200, _safe_next(next))
 
 
 @router.post("/signin", dependencies=[Depends(require_setup)])
@@ -139,16 +145,20 @@ def signin_submit(
     password = fields.get("password", "")[:1024]
     next_url = _safe_next(fields.get("next"))
     if not email or not password:
-        return _signin_page(request, email, "Enter your email and password.", 422, next_url)
+        return _signin_page(
+            request, session, email, "Enter your email and password.", 422, next_url
+        )
     try:
         user = accounts.authenticate(session, email, password, client_address(request), utcnow())
     except TooManyAttempts as exc:
-        page = _signin_page(request, email, exc.message, 429, next_url)
+        page = _signin_page(request, session, email, exc.message, 429, next_url)
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     if user is None:
         # Returned, not raised: the failed attempt must be committed to count.
-        return _signin_page(request, email, "The email or password is not correct.", 401, next_url)
+        return _signin_page(
+            request, session, email, "The email or password is not correct.", 401, next_url
+        )
     response = RedirectResponse(next_url, status_code=303)
     start_session(response, settings, user)
     return response
@@ -164,20 +174,9 @@ def _signup_open(session: SessionDep) -> Organization:
 SignupOrganization = Annotated[Organization, Depends(_signup_open)]
 
 
-def _signup_page(
-    request: Request, values: dict[str, str], errors: dict[str, str], status: int
-) -> Response:
-    return render(
-        request,
-        "accounts/signup.html",
-        {"values": values, "errors": errors, "zones": sorted(known_zones())},
-        status_code=status,
-    )
-
-
 @router.get("/signup", dependencies=[Depends(require_setup)])
 def signup_form(request: Request, organization: SignupOrganization) -> Response:
-    return _signup_page(request, {"time_zone": "UTC"}, {}, 200)
+    return _account_form(request, "accounts/signup.html", {"time_zone": "UTC"}, {}, 200)
 
 
 @router.post("/signup", dependencies=[Depends(require_setup)])
@@ -191,7 +190,7 @@ def signup_submit(
     """Self sign-up, when the organization allows it: a regular user on the default plan."""
     form, errors = validate_form(SignupForm, fields)
     if form is None:
-        return _signup_page(request, fields, errors, 422)
+        return _account_form(request, "accounts/signup.html", fields, errors, 422)
     try:
         user = accounts.create_user(
             session,
@@ -202,7 +201,7 @@ def signup_submit(
             password=form.password,
         )
     except EmailTaken as exc:
-        return _signup_page(request, fields, {"email": exc.message}, 409)
+        return _account_form(request, "accounts/signup.html", fields, {"email": exc.message}, 409)
     response = RedirectResponse("/", status_code=303)
     start_session(response, settings, user)
     return response
