@@ -124,7 +124,9 @@ def sync_one(
         if connection.write_back:
             own_uids = frozenset(
                 reader.scalars(
-                    select(Booking.ical_uid).where(Booking.user_id == connection.user_id)
+                    select(Booking.ical_uid).where(
+                        Booking.user_id == connection.user_id, Booking.end_at > now - PAST
+                    )
                 )
             )
         context = ReadContext(
