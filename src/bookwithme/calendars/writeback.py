@@ -68,30 +68,33 @@ class Pending:
     written: BookingCalendarEvent | None
 
 
+def _needs_writing(now: datetime) -> Any:
+    """Bookings whose calendar copy is missing, out of date, or should be gone."""
+    return or_(
+        and_(
+            Booking.status == "confirmed",
+            Booking.end_at > now - KEEP_PAST,
+            or_(
+                BookingCalendarEvent.id.is_(None),
+                BookingCalendarEvent.sequence < Booking.sequence,
+            ),
+        ),
+        and_(Booking.status == "cancelled", BookingCalendarEvent.id.is_not(None)),
+    )
+
+
+def _written(connection_id: Any) -> Any:
+    return and_(
+        BookingCalendarEvent.booking_id == Booking.id,
+        BookingCalendarEvent.connection_id == connection_id,
+    )
+
+
 def _pending(session: Session, connection: CalendarConnection, now: datetime) -> list[Pending]:
     rows = session.execute(
         select(Booking, BookingCalendarEvent)
-        .outerjoin(
-            BookingCalendarEvent,
-            and_(
-                BookingCalendarEvent.booking_id == Booking.id,
-                BookingCalendarEvent.connection_id == connection.id,
-            ),
-        )
-        .where(
-            Booking.user_id == connection.user_id,
-            or_(
-                and_(
-                    Booking.status == "confirmed",
-                    Booking.end_at > now - KEEP_PAST,
-                    or_(
-                        BookingCalendarEvent.id.is_(None),
-                        BookingCalendarEvent.sequence < Booking.sequence,
-                    ),
-                ),
-                and_(Booking.status == "cancelled", BookingCalendarEvent.id.is_not(None)),
-            ),
-        )
+        .outerjoin(BookingCalendarEvent, _written(connection.id))
+        .where(Booking.user_id == connection.user_id, _needs_writing(now))
         .order_by(Booking.start_at)
         .limit(BATCH)
     ).all()
@@ -190,12 +193,19 @@ def write_back_due(
     # Look first (a read), and take leases only where there is something to write, so an
     # idle worker writes nothing.
     with factory() as reader:
-        candidates = reader.scalars(
-            select(CalendarConnection).where(
-                CalendarConnection.write_back.is_(True), CalendarConnection.kind == "caldav"
+        busy = list(
+            reader.scalars(
+                select(CalendarConnection.id)
+                .distinct()
+                .join(Booking, Booking.user_id == CalendarConnection.user_id)
+                .outerjoin(BookingCalendarEvent, _written(CalendarConnection.id))
+                .where(
+                    CalendarConnection.write_back.is_(True),
+                    CalendarConnection.kind == "caldav",
+                    _needs_writing(now),
+                )
             )
-        ).all()
-        busy = [c.id for c in candidates if _pending(reader, c, now)]
+        )
     if not busy:
         return 0
     with session_scope(factory) as session:
