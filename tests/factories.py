@@ -39,7 +39,7 @@ def create_account(
     password: str | None = PASSWORD,
     plan: str | None = None,
 ) -> Account:
-    with session_scope(factory) as session:
+    with session_scope(factory, write=True) as session:
         organization = accounts.get_or_create_organization(session, "Acme")
         user = accounts.create_user(
             session,
@@ -83,7 +83,7 @@ def add_booking(
     status: str = "confirmed",
 ) -> Booking:
     """A booking row as the booking service stores it (snapshot and widened span)."""
-    with session_scope(factory) as session:
+    with session_scope(factory, write=True) as session:
         booking = Booking(
             user_id=organizer.id,
             meeting_type_id=uuid.UUID(str(meeting_type_id)),

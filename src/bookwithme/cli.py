@@ -132,7 +132,7 @@ def users_create(
         password = checked(Password, line, "password")
     settings = Settings()
     try:
-        with session_scope(_session_factory(settings)) as session:
+        with session_scope(_session_factory(settings), write=True) as session:
             first = not accounts.has_any_user(session)
             organization = accounts.get_or_create_organization(session, DEFAULT_ORGANIZATION_NAME)
             user = accounts.create_user(
@@ -169,7 +169,7 @@ def tokens_create(
     label = checked(Label, label, "--label")
     settings = Settings()
     try:
-        with session_scope(_session_factory(settings)) as session:
+        with session_scope(_session_factory(settings), write=True) as session:
             user = accounts.user_by_email(session, email)
             _, token = accounts.create_api_token(session, user, label)
     except DomainError as exc:
@@ -322,7 +322,7 @@ def admin_set_org(
         ),
     )
     try:
-        with session_scope(_session_factory(Settings())) as session:
+        with session_scope(_session_factory(Settings()), write=True) as session:
             result = service.update_org(session, _the_organization(session), patch, "cli", None)
     except DomainError as exc:
         raise fail(exc.message) from None
@@ -366,7 +366,7 @@ def admin_set_user(
         changes["plan"] = plan
     patch = _validated(UserPatch, changes)
     try:
-        with session_scope(_session_factory(Settings())) as session:
+        with session_scope(_session_factory(Settings()), write=True) as session:
             organization = _the_organization(session)
             user = service.get_user(session, organization, email)
             service.update_user(session, organization, user, patch, "cli", None)
@@ -386,7 +386,7 @@ def demo() -> None:
     settings = Settings()
     migrate.upgrade(settings.resolved_database_url, configure_logging=False)
     try:
-        with session_scope(_session_factory(settings)) as session:
+        with session_scope(_session_factory(settings), write=True) as session:
             made = demo_data.fill(session, settings, utcnow())
     except DomainError as exc:
         raise fail(exc.message) from None

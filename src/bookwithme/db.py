@@ -124,10 +124,17 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit when the block succeeds, roll back when it raises."""
+def session_scope(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
+    """One unit of work: commit when the block succeeds, roll back when it raises.
+
+    ``write=True`` begins it as a writer (``begin_immediate``). On SQLite a transaction
+    that reads and then writes must say so up front: otherwise, when another process
+    wrote in between, its first write fails at once with "database is locked" instead of
+    waiting its turn."""
     with factory() as session:
         try:
+            if write:
+                begin_immediate(session)
             yield session
             session.commit()
         except BaseException:

@@ -20,7 +20,7 @@ from bookwithme.calendars.base import BusySource, ReadContext, SourceBusy, Sourc
 from bookwithme.calendars.busy_blocks import whole_seconds
 from bookwithme.calendars.caldav_source import CalDAVSource
 from bookwithme.calendars.feeds import IcsFeed
-from bookwithme.db import begin_immediate, session_scope
+from bookwithme.db import session_scope
 from bookwithme.models import Booking, CalendarBusyInterval, CalendarConnection, User, utcnow
 
 log = logging.getLogger("bookwithme.calendars")
@@ -136,8 +136,7 @@ def sync_one(
         )
         reader.expunge(connection)
     outcome = read_source(connection, context, now)
-    with session_scope(factory) as session:
-        begin_immediate(session)
+    with session_scope(factory, write=True) as session:
         current = session.get(CalendarConnection, connection_id)
         if current is None or (worker is not None and current.lease_owner != worker):
             return False
@@ -156,8 +155,7 @@ def sync_due(
 ) -> int:
     """Sync the sources that are due; returns how many were synced."""
     now = now or utcnow()
-    with session_scope(factory) as session:
-        begin_immediate(session)
+    with session_scope(factory, write=True) as session:
         due = (
             select(CalendarConnection.id)
             .where(

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.calendars.base import SourceError
 from bookwithme.calendars.caldav_source import explain, open_calendar
-from bookwithme.db import begin_immediate, session_scope
+from bookwithme.db import session_scope
 from bookwithme.models import Booking, BookingCalendarEvent, CalendarConnection, utcnow
 from bookwithme.notifications.ical import PRODID
 
@@ -156,8 +156,7 @@ def write_back_one(
                     .values(last_error=f"Writing bookings back failed: {explain(exc)}")
                 )
             break  # try again later, in order
-        with session_scope(factory) as session:
-            begin_immediate(session)
+        with session_scope(factory, write=True) as session:
             if href is None:
                 session.execute(
                     delete(BookingCalendarEvent).where(
@@ -208,8 +207,7 @@ def write_back_due(
         )
     if not busy:
         return 0
-    with session_scope(factory) as session:
-        begin_immediate(session)
+    with session_scope(factory, write=True) as session:
         ids = list(
             session.scalars(
                 select(CalendarConnection.id).where(

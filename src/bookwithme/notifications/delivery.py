@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme.db import begin_immediate, session_scope
+from bookwithme.db import session_scope
 from bookwithme.models import OutboxMessage, utcnow
 
 log = logging.getLogger("bookwithme.delivery")
@@ -203,8 +203,7 @@ def deliver_due(
 ) -> int:
     """Send what is due now; returns how many messages were sent."""
     now = now or utcnow()
-    with session_scope(factory) as session:
-        begin_immediate(session)  # SQLite: a writer from the start, so it waits its turn
+    with session_scope(factory, write=True) as session:
         claimed = _claim(session, worker, now, limit)
     try:
         return _send_claimed(factory, sender, mail_from, worker, now, claimed)
@@ -233,8 +232,7 @@ def _send_claimed(
     if not errors:
         return 0
     sent = 0
-    with session_scope(factory) as session:
-        begin_immediate(session)
+    with session_scope(factory, write=True) as session:
         held = session.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.id.in_(list(errors)), OutboxMessage.locked_by == worker)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bookwithme.accounts import service as accounts
 from bookwithme.accounts.sessions import SESSION_COOKIE, decode_session
 from bookwithme.config import Settings
-from bookwithme.db import begin_immediate, session_scope
+from bookwithme.db import session_scope
 from bookwithme.errors import Forbidden, Unauthorized
 from bookwithme.models import User
 
@@ -33,9 +33,7 @@ def get_session(request: Request) -> Iterator[Session]:
     for the write lock up front instead of failing when a read transaction tries to become
     a write one while another writer is busy."""
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with session_scope(factory) as session:
-        if request.method in UNSAFE_METHODS:
-            begin_immediate(session)
+    with session_scope(factory, write=request.method in UNSAFE_METHODS) as session:
         yield session
 
 
