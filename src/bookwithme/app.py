@@ -16,7 +16,13 @@ from bookwithme.cache import answer_cache_for
 from bookwithme.config import Settings
 from bookwithme.db import make_engine, make_session_factory
 from bookwithme.paths import STATIC_DIR
-from bookwithme.web import pages_accounts, pages_admin, pages_organizer, pages_public
+from bookwithme.web import (
+    pages_accounts,
+    pages_admin,
+    pages_invitee,
+    pages_organizer,
+    pages_public,
+)
 from bookwithme.web.api import router as api_router
 from bookwithme.web.errors import install_error_handlers
 from bookwithme.web.middleware import (
@@ -87,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages_organizer.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_public.router)
+    app.include_router(pages_invitee.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(

@@ -4,12 +4,12 @@ catalog format) and are compiled in memory when first used, so there is no build
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -36,3 +36,8 @@ def when(value: datetime, zone: str, locale: str) -> str:
     pattern = "EEEE d MMMM y" if locale == "fr" else "EEEE, MMMM d, y"
     day = format_datetime(value, pattern, tzinfo=tz, locale=locale)
     return f"{day}, {format_time(value, 'HH:mm', tzinfo=tz, locale=locale)}"
+
+
+def day_label(day: date, locale: str) -> str:
+    """A date as a heading over its free times: "Tuesday, December 1" / "mardi 1 décembre"."""
+    return format_date(day, "EEEE d MMMM" if locale == "fr" else "EEEE, MMMM d", locale=locale)

@@ -42,6 +42,16 @@ HTTP_MESSAGES = {
     405: "This method is not allowed here.",
     500: "Something went wrong on our side. Nothing was saved; please try again.",
 }
+# Page titles a person understands, where the status phrase ("Gone") would not do.
+PAGE_TITLES = {
+    "link_expired": "This link has expired",
+    "link_used": "This link has been used",
+    "link_revoked": "This link was turned off",
+    "not_found": "Not found",
+}
+# Invitees arrive on these addresses without an account: their error pages do not send
+# them to the sign-in page.
+INVITEE_PREFIXES = ("/p/", "/l/", "/b/")
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 
@@ -65,9 +75,10 @@ def error_response(
             "error.html",
             {
                 "status_code": status_code,
-                "title": HTTPStatus(status_code).phrase,
+                "title": PAGE_TITLES.get(code, HTTPStatus(status_code).phrase),
                 "message": message,
                 "code": code,
+                "show_home": not request.url.path.startswith(INVITEE_PREFIXES),
             },
             status_code=status_code,
         )

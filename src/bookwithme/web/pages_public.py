@@ -8,13 +8,14 @@ from itertools import groupby
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_time
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from bookwithme.bookings import service as bookings
 from bookwithme.errors import DomainError, InvalidInput
-from bookwithme.i18n import when
+from bookwithme.i18n import day_label, translations, when
 from bookwithme.models import Booking, User, utcnow
 from bookwithme.scheduling import service as scheduling
 from bookwithme.web.deps import SessionDep, SettingsDep
@@ -25,9 +26,11 @@ router = APIRouter(include_in_schema=False)
 FormFields = Annotated[dict[str, str], Depends(form_fields)]
 DAYS_SHOWN = 7
 NOTICES = {
+    "booked": "You are booked. The invitation is on its way to your inbox.",
     "moved": "Your meeting has moved. A new invitation is on its way.",
     "cancelled": "Your meeting is cancelled.",
 }
+ALREADY_TAKEN = "That time was just taken. Please pick another one."
 
 
 def _manage_page(
@@ -41,6 +44,8 @@ def _manage_page(
     status_code: int = 200,
 ) -> Response:
     zone = booking.invitee_time_zone
+    lang = booking.invitee_locale if booking.invitee_locale in ("en", "fr") else "en"
+    gettext = translations(lang).gettext
     tz = ZoneInfo(zone)
     organizer = session.get_one(User, booking.user_id)
     now = utcnow()
@@ -70,11 +75,11 @@ def _manage_page(
             for day, group in groupby(others, key=lambda s: s.start.astimezone(tz).date()):
                 days.append(
                     (
-                        day.strftime("%A %d %B"),
+                        day_label(day, lang),
                         [
                             (
                                 s.start.astimezone(tz).isoformat(),
-                                s.start.astimezone(tz).strftime("%H:%M"),
+                                format_time(s.start, "HH:mm", tzinfo=tz, locale=lang),
                             )
                             for s in group
                         ],
@@ -87,7 +92,7 @@ def _manage_page(
             "token": token,
             "booking": booking,
             "organizer_name": organizer.name,
-            "when": when(booking.start_at, zone, "en"),
+            "when": when(booking.start_at, zone, lang),
             "zone": zone,
             "days": days,
             "can_move": can_move,
@@ -95,10 +100,11 @@ def _manage_page(
             "previous": first - timedelta(days=DAYS_SHOWN),
             "next": first + timedelta(days=DAYS_SHOWN),
             "today": now.astimezone(tz).date(),
-            "notice": NOTICES.get(notice or ""),
-            "error": error,
+            "notice": gettext(NOTICES[notice]) if notice in NOTICES else None,
+            "error": gettext(error) if error else None,
         },
         status_code=status_code,
+        lang=lang,
     )
 
 
@@ -141,6 +147,6 @@ def manage_reschedule(
         session.rollback()
         fresh = bookings.by_manage_token(session, token)
         return _manage_page(
-            request, session, token, fresh, None, error=exc.message, status_code=409
+            request, session, token, fresh, None, error=ALREADY_TAKEN, status_code=409
         )
     return RedirectResponse(f"/b/{token}?notice=moved", status_code=303)
