@@ -65,7 +65,7 @@ def test_a_taken_or_bad_time_is_explained(ada: Page, session: Session) -> None:
     ada.book(at(monday, 14), email="other@example.com")
     path = "/b/" + booked["manage_token"]
     taken = ada.client.post(f"{path}/reschedule", data={"start": at(monday, 14)}, headers=HTML)
-    assert taken.status_code == 409 and "no longer available" in taken.text
+    assert taken.status_code == 409 and "That time was just taken." in taken.text
     nonsense = ada.client.post(f"{path}/reschedule", data={"start": "soon"}, headers=HTML)
     assert nonsense.status_code == 422 and "Pick one of the times shown" in nonsense.text
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 4  # two bookings only

@@ -147,6 +147,12 @@ def manage_reschedule(
         session.rollback()
         fresh = bookings.by_manage_token(session, token)
         return _manage_page(
-            request, session, token, fresh, None, error=ALREADY_TAKEN, status_code=409
+            request,
+            session,
+            token,
+            fresh,
+            None,
+            error=ALREADY_TAKEN if exc.code == "slot_unavailable" else exc.message,
+            status_code=409,
         )
     return RedirectResponse(f"/b/{token}?notice=moved", status_code=303)
