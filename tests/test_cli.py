@@ -147,3 +147,21 @@ def test_demo_fills_an_empty_database_once(
 
     again = run("demo")
     assert again.exit_code == 1 and "only an empty one" in again.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_users_create_on_a_fresh_install_prepares_the_database_itself(
+    make_database, backend: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The CLI can do what the setup page does, before `serve` or `db upgrade` ever ran."""
+    url = make_database(backend, migrated=False)
+    monkeypatch.setenv("BOOKWITHME_DATABASE_URL", url)
+    monkeypatch.setenv("BOOKWITHME_DATA_DIR", str(tmp_path))
+    created = run("users", "create", "ada@example.com", "--name", "Ada", "--admin")
+    assert created.exit_code == 0, created.output
+    token = run("tokens", "create", "ada@example.com")
+    assert token.exit_code == 0, token.output
+    assert token.output.strip().splitlines()[-1].startswith("bwm_")
+    shown = run("admin", "get-user", "ada@example.com")
+    assert shown.exit_code == 0, shown.output
+    assert "ada@example.com" in shown.output

@@ -45,6 +45,11 @@ def checked(kind: Any, value: object, label: str) -> Any:
 
 
 def _session_factory(settings: Settings):  # type: ignore[no-untyped-def]
+    """Sessions on an up-to-date database: like ``serve``, every command that reads or writes
+    applies the migrations first, so ``users create`` works on a fresh install too."""
+    from bookwithme import migrate
+
+    migrate.upgrade(settings.resolved_database_url, configure_logging=False)
     return make_session_factory(make_engine(settings.resolved_database_url))
 
 
@@ -380,11 +385,9 @@ def admin_set_user(
 def demo() -> None:
     """Fill an empty database with a demo organizer, meeting types, busy time and bookings."""
     from bookwithme import demo as demo_data
-    from bookwithme import migrate
     from bookwithme.models import utcnow
 
     settings = Settings()
-    migrate.upgrade(settings.resolved_database_url, configure_logging=False)
     try:
         with session_scope(_session_factory(settings), write=True) as session:
             made = demo_data.fill(session, settings, utcnow())
