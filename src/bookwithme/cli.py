@@ -310,22 +310,20 @@ def admin_set_org(
     allow_list_remove: AllowRemove = None,
     block_list_add: BlockAdd = None,
     block_list_remove: BlockRemove = None,
+    plan: Annotated[
+        str | None, typer.Option("--plan", help="The plan new users get (default_plan).")
+    ] = None,
 ) -> None:
     """Change the organization's settings (Set-OrganizationConfig); prints the result."""
     from bookwithme.admin import service
     from bookwithme.admin.schemas import OrgPatch
 
-    patch = _validated(
-        OrgPatch,
-        _policy_changes(
-            apps_enabled,
-            policy,
-            allow_list_add,
-            allow_list_remove,
-            block_list_add,
-            block_list_remove,
-        ),
+    changes = _policy_changes(
+        apps_enabled, policy, allow_list_add, allow_list_remove, block_list_add, block_list_remove
     )
+    if plan is not None:
+        changes["default_plan"] = plan
+    patch = _validated(OrgPatch, changes)
     try:
         with session_scope(_session_factory(Settings()), write=True) as session:
             result = service.update_org(session, _the_organization(session), patch, "cli", None)

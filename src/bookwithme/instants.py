@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, PlainSerializer
 
 
 def utc_z(value: datetime) -> str:
@@ -31,5 +31,14 @@ def _iso_text(value: object) -> object:
     raise ValueError("must be an ISO 8601 instant such as 2026-12-01T09:00:00+01:00")
 
 
+def _representable(value: datetime) -> datetime:
+    # 0001-01-01T00:00:00+05:00 is valid ISO 8601 but has no UTC equivalent in Python.
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is too far in the past or the future") from None
+    return value
+
+
 # An instant the API accepts: ISO 8601 text with an offset or Z; anything else is a 422.
-InputInstant = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+InputInstant = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_representable)]

@@ -100,3 +100,17 @@ def test_mistakes_are_explained(cli_env: None, session_factory: sessionmaker[Ses
         result = run(*args)
         assert result.exit_code != 0, args
         assert message in result.output, (args, result.output)
+
+
+def test_set_org_plan_is_the_plan_new_users_get(
+    cli_env: None, client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    create_account(session_factory, "adam@contoso.com", name="Adam")
+    changed = run("admin", "set-org", "--plan", "E5")
+    assert changed.exit_code == 0, changed.output
+    assert fields(changed.output)["DefaultPlan"] == "E5"
+    created = run("users", "create", "megan@contoso.com", "--name", "Megan")
+    assert created.exit_code == 0, created.output
+    assert fields(run("admin", "get-user", "megan@contoso.com").output)["Plan"] == "E5"
+    refused = run("admin", "set-org", "--plan", "")
+    assert refused.exit_code != 0 and "default_plan" in refused.output

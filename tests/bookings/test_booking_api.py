@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme.models import Booking, Organization
+from bookwithme.models import Booking, Organization, OutboxMessage
 from tests.factories import Account, create_account
 from tests.scheduling.test_public_slots import next_monday
 
@@ -121,7 +121,8 @@ def test_a_start_that_is_not_offered_is_409(ada: Page, session: Session) -> None
         ({"email": "g" * 250 + "@example.com"}, "at most 254"),
         ({"time_zone": "Eastern"}, "IANA"),
         ({"notes": "x" * 5001}, "at most 5000"),
-        ({"locale": "de"}, "'en' or 'fr'"),
+        ({"locale": "not a language"}, "language tag"),
+        ({"locale": 7}, "language tag"),
         ({"answers": {"company": "x" * 2001}}, "at most 2000"),
         ({"extra": 1}, "Extra inputs"),
     ],
@@ -372,3 +373,19 @@ def test_sixty_four_simultaneous_attempts_at_overlapping_times_one_wins(
     assert count(session) == 1
     winner = session.scalars(select(Booking)).one()
     assert winner.status == "confirmed" and winner.start_at.minute % 5 == 0
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [("fr-CA", "fr"), ("FR", "fr"), ("de", "en"), ("en-US", "en"), ("pt_BR", "en")],
+)
+def test_a_browser_language_tag_becomes_a_language_bookwithme_speaks(
+    ada: Page, session: Session, sent: str, kept: str
+) -> None:
+    booked = ada.book(at(next_monday(), 10), locale=sent)
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["invitee"]["locale"] == kept
+    invitee_mail = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "booking_created_invitee")
+    ).one()
+    assert invitee_mail.subject.startswith("Confirmé" if kept == "fr" else "Confirmed")

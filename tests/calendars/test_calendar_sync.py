@@ -252,6 +252,26 @@ def test_bad_calendars_are_refused(
     assert ada.client.get("/api/v1/calendars", headers=ada.account.headers).json()["items"] == []
 
 
+def test_a_calendar_added_without_a_name_is_called_after_its_server(ada: Organizer) -> None:
+    created = ada.client.post(
+        "/api/v1/calendars",
+        json={"kind": "ics", "url": "https://calendar.example.org/feeds/work.ics"},
+        headers=ada.account.headers,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["name"] == "calendar.example.org"
+    assert set(created.json()) == {
+        "id",
+        "kind",
+        "name",
+        "url",
+        "write_back",
+        "last_synced_at",
+        "last_error",
+        "busy_count",
+    }
+
+
 def test_webcal_addresses_and_other_organizers(
     ada: Organizer, session_factory: sessionmaker[Session]
 ) -> None:

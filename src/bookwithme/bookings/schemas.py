@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from bookwithme.instants import InputInstant, UTCInstant
 from bookwithme.meeting_types.schemas import Location
@@ -13,6 +14,18 @@ from bookwithme.scheduling.schedules import TimeZoneName
 from bookwithme.validation import Email, Locale, LongText, Name
 
 Answer = Annotated[str, StringConstraints(max_length=2000)] | bool
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+
+
+def _supported_language(value: object) -> object:
+    """An invitee's language tag as sent by a browser ("fr-CA", "de", "EN"): French for any
+    French, English for everything else bookwithme does not speak yet."""
+    if not isinstance(value, str) or not _LANGUAGE_TAG.match(value):
+        raise ValueError("must be a language tag such as en, fr or fr-CA")
+    return "fr" if value[:2].lower() == "fr" else "en"
+
+
+InviteeLocale = Annotated[Locale, BeforeValidator(_supported_language)]
 
 
 class BookingCreate(BaseModel):
@@ -22,7 +35,7 @@ class BookingCreate(BaseModel):
     name: Name
     email: Email
     time_zone: TimeZoneName
-    locale: Locale | None = None
+    locale: InviteeLocale | None = None
     answers: Annotated[
         dict[Annotated[str, StringConstraints(max_length=50)], Answer], Field(max_length=50)
     ] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
@@ -16,6 +16,8 @@ from bookwithme.lookup import parse_id
 from bookwithme.models import BusyBlock, User
 
 MAX_BLOCK = timedelta(days=3 * 366)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2201, 1, 1, tzinfo=UTC)
 
 
 class BusyBlockCreate(BaseModel):
@@ -31,6 +33,8 @@ class BusyBlockCreate(BaseModel):
             raise ValueError("start must be before end")
         if self.end - self.start > MAX_BLOCK:
             raise ValueError("a busy block can last at most three years")
+        if not (self.start >= EARLIEST and self.end <= LATEST):
+            raise ValueError("a busy block must lie between 1970 and 2200")
         if any(ch < " " for ch in self.title):
             raise ValueError("title must be a single line without control characters")
         return self

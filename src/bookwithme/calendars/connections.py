@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 from sqlalchemy import select
@@ -24,7 +25,7 @@ class CalendarCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["ics", "caldav"]
-    name: Name
+    name: Name | None = None  # default: the server's host name
     url: Url
     username: Annotated[str, StringConstraints(max_length=254)] | None = None
     password: Annotated[str, StringConstraints(max_length=1024)] | None = None
@@ -38,6 +39,12 @@ class CalendarCreate(BaseModel):
         if not value.startswith(("http://", "https://")) or any(c in value for c in " \n\r\t"):
             raise ValueError("must be an http:// or https:// address")
         return value
+
+
+def default_name(url: str) -> str:
+    """A calendar added without a name is called after its server ("calendar.google.com")."""
+    host = urlsplit(url).hostname or "Calendar"
+    return host[:200]
 
 
 class CalendarOut(BaseModel):
@@ -88,7 +95,7 @@ def connect(
     connection = CalendarConnection(
         user_id=user.id,
         kind=data.kind,
-        name=data.name,
+        name=data.name or default_name(data.url),
         url=data.url,
         write_back=data.write_back,
         username=data.username or None,

@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
     field_validator,
     model_validator,
@@ -83,12 +84,12 @@ def _with_ids(questions: list[Question]) -> list[Question]:
 
 
 Questions = Annotated[list[Question], Field(max_length=MAX_QUESTIONS)]
-Duration = Annotated[int, Field(ge=5, le=720)]
-Buffer = Annotated[int, Field(ge=0, le=240)]
-Notice = Annotated[int, Field(ge=0, le=43200)]
-AdvanceDays = Annotated[int, Field(ge=1, le=730)]
-SlotInterval = Annotated[int, Field(ge=5, le=720)]
-PerDay = Annotated[int, Field(ge=1, le=100)]
+Duration = Annotated[int, Field(ge=5, le=720), Strict()]
+Buffer = Annotated[int, Field(ge=0, le=240), Strict()]
+Notice = Annotated[int, Field(ge=0, le=43200), Strict()]
+AdvanceDays = Annotated[int, Field(ge=1, le=730), Strict()]
+SlotInterval = Annotated[int, Field(ge=5, le=720), Strict()]
+PerDay = Annotated[int, Field(ge=1, le=100), Strict()]
 
 
 class MeetingTypeFields(BaseModel):
@@ -201,7 +202,7 @@ class PrivateLinkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     single_use: Flag = False
-    expires_in_days: Annotated[int, Field(ge=1, le=365)] = 90
+    expires_in_days: Annotated[int, Field(ge=1, le=365), Strict()] = 90
 
 
 LinkStatus = Literal["active", "expired", "used", "revoked"]

@@ -52,6 +52,9 @@ from bookwithme.scheduling.slots import BusyTimes, Slot, SlotRules, compute_slot
 from bookwithme.security import hash_token
 
 MAX_WINDOW_DAYS = 62
+# The dates a slots request may ask for (as schedules accept), and the longest horizon.
+FIRST_DATE, LAST_DATE = date(1970, 1, 1), date(2200, 12, 31)
+MAX_ADVANCE_DAYS = 730
 # How far around the window busy time and bookings are read: the widest buffer (4 h), the
 # longest meeting (12 h) and a whole local date on either side all fit in two days.
 READ_MARGIN = timedelta(days=2)
@@ -230,6 +233,8 @@ def is_offered(
     rules: SlotRules | None = None,
 ) -> bool:
     """SPEC 2.3 step 7: a start is accepted only if the rule offers exactly it, now."""
+    if not now - timedelta(days=1) <= start <= now + timedelta(days=MAX_ADVANCE_DAYS + 2):
+        return False  # in the past or beyond any horizon (and years like 9999 stay sane)
     window_end = start + timedelta(seconds=1)
     offered = slots_for(session, bookable, start, window_end, now, exclude_booking_id, rules)
     return any(slot.start == start for slot in offered)
@@ -307,6 +312,16 @@ def busy_time(
     )
 
 
+def plausible(day: date, name: str) -> date:
+    """A date a request may ask about; 422 for one outside the years bookwithme plans for."""
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise InvalidInput(
+            f"{name}: must be between {FIRST_DATE} and {LAST_DATE}",
+            details=[{"field": name, "message": f"between {FIRST_DATE} and {LAST_DATE}"}],
+        )
+    return day
+
+
 def window_of(start: date, end: date, zone: str) -> tuple[datetime, datetime]:
     """Dates inclusive in ``zone`` as the instants ``[start 00:00, end + 1 00:00)``."""
     if end < start:
@@ -319,6 +334,8 @@ def window_of(start: date, end: date, zone: str) -> tuple[datetime, datetime]:
             f"Ask for at most {MAX_WINDOW_DAYS} days of slots at a time.",
             details=[{"field": "end", "message": f"at most {MAX_WINDOW_DAYS} days after start"}],
         )
+    plausible(start, "start")
+    plausible(end, "end")
     z = ZoneInfo(zone)
     return localize(start, 0, z), localize(end + timedelta(days=1), 0, z)
 

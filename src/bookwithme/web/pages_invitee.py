@@ -193,6 +193,8 @@ def _show(
 ) -> Response:
     now = utcnow()
     bookable = place.find(session, now)
+    if first is not None:
+        scheduling.plausible(first, "from")
     choice = Choice(zone=_zone_or_default(tz, bookable.organizer.time_zone), first=first)
     if start:
         chosen = _parse_start(start)

@@ -117,6 +117,8 @@ def manage(
     notice: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     booking = bookings.by_manage_token(session, token)
+    if start is not None:
+        scheduling.plausible(start, "from")
     return _manage_page(request, session, token, booking, start, notice)
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+from starlette.responses import Response
 
 from bookwithme.bookings import service as bookings
 from bookwithme.bookings.schemas import BookingOut, CancelIn
 from bookwithme.models import utcnow
+from bookwithme.web.api.common import json_in_zone, window, zone_query
 from bookwithme.web.deps import CurrentUser, SessionDep
 
 router = APIRouter(tags=["bookings"])
@@ -20,23 +22,40 @@ class BookingPage(BaseModel):
     next_cursor: str | None
 
 
-@router.get("/bookings")
+ZoneDep = Annotated[str | None, Depends(zone_query)]
+
+
+@router.get("/bookings", response_model=BookingPage)
 def list_bookings(
     user: CurrentUser,
     session: SessionDep,
-    start: Annotated[AwareDatetime | None, Query(description="Bookings ending after")] = None,
-    end: Annotated[AwareDatetime | None, Query(description="Bookings starting before")] = None,
+    tz: ZoneDep,
+    start: Annotated[
+        str | None,
+        Query(max_length=40, description="Bookings ending after: a date (in tz) or an instant"),
+    ] = None,
+    end: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Bookings starting before: a date (whole day, in tz) or an instant",
+        ),
+    ] = None,
     status: Literal["confirmed", "cancelled"] | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = bookings.PAGE_SIZE,
-) -> BookingPage:
-    rows, next_cursor = bookings.list_bookings(session, user, start, end, status, cursor, limit)
-    return BookingPage(items=[bookings.booking_out(b) for b in rows], next_cursor=next_cursor)
+) -> Response:
+    low, high = window(start, end, tz or user.time_zone)
+    rows, next_cursor = bookings.list_bookings(session, user, low, high, status, cursor, limit)
+    found = BookingPage(items=[bookings.booking_out(b) for b in rows], next_cursor=next_cursor)
+    return json_in_zone(found, tz)
 
 
-@router.get("/bookings/{booking_id}")
-def get_booking(booking_id: str, user: CurrentUser, session: SessionDep) -> BookingOut:
-    return bookings.booking_out(bookings.organizer_booking(session, user, booking_id))
+@router.get("/bookings/{booking_id}", response_model=BookingOut)
+def get_booking(booking_id: str, user: CurrentUser, session: SessionDep, tz: ZoneDep) -> Response:
+    return json_in_zone(
+        bookings.booking_out(bookings.organizer_booking(session, user, booking_id)), tz
+    )
 
 
 @router.post("/bookings/{booking_id}/cancel")

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
-from pydantic import AwareDatetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
 
 from bookwithme.calendars import busy_blocks
 from bookwithme.calendars.busy_blocks import BusyBlockCreate, BusyBlockOut
-from bookwithme.web.api.common import ItemList
+from bookwithme.web.api.common import ItemList, json_in_zone, window, zone_query
 from bookwithme.web.deps import CurrentUser, SessionDep
 
 router = APIRouter(tags=["busy blocks"])
 
 
-@router.get("/me/busy")
+@router.get("/me/busy", response_model=ItemList[BusyBlockOut])
 def list_busy(
     user: CurrentUser,
     session: SessionDep,
-    start: AwareDatetime | None = None,
-    end: AwareDatetime | None = None,
-) -> ItemList[BusyBlockOut]:
-    blocks = busy_blocks.list_blocks(session, user, start, end)
-    return ItemList(items=[BusyBlockOut.build(b) for b in blocks])
+    tz: Annotated[str | None, Depends(zone_query)],
+    start: Annotated[str | None, Query(max_length=40, description="A date or an instant")] = None,
+    end: Annotated[str | None, Query(max_length=40, description="A date or an instant")] = None,
+) -> Response:
+    low, high = window(start, end, tz or user.time_zone)
+    blocks = busy_blocks.list_blocks(session, user, low, high)
+    return json_in_zone(ItemList(items=[BusyBlockOut.build(b) for b in blocks]), tz)
 
 
 @router.post("/me/busy", status_code=201)

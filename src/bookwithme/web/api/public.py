@@ -29,6 +29,7 @@ from bookwithme.scheduling import service as scheduling
 from bookwithme.scheduling.service import Bookable
 from bookwithme.scheduling.slots import SlotRules
 from bookwithme.timezones import is_valid_zone
+from bookwithme.web.api.common import json_in_zone, zone_query
 from bookwithme.web.deps import SessionDep, SettingsDep
 from bookwithme.web.middleware import CACHE_UNTIL_HEADER
 
@@ -98,7 +99,7 @@ def slots_response(
     rules: SlotRules | None = None,
 ) -> Response:
     zone = query.tz or bookable.organizer.time_zone
-    first = query.start or now.astimezone(ZoneInfo(zone)).date()
+    first = scheduling.plausible(query.start or now.astimezone(ZoneInfo(zone)).date(), "start")
     last = query.end or first + timedelta(days=6)
     window_start, window_end = scheduling.window_of(first, last, zone)
     slots = scheduling.slots_for(
@@ -189,9 +190,11 @@ def book_through_link(
     return _created(booking, manage_token, settings)
 
 
-@router.get("/bookings/{manage_token}")
-def managed_booking(manage_token: str, session: SessionDep) -> BookingOut:
-    return bookings.booking_out(bookings.by_manage_token(session, manage_token))
+@router.get("/bookings/{manage_token}", response_model=BookingOut)
+def managed_booking(
+    manage_token: str, session: SessionDep, tz: Annotated[str | None, Depends(zone_query)]
+) -> Response:
+    return json_in_zone(bookings.booking_out(bookings.by_manage_token(session, manage_token)), tz)
 
 
 @router.get("/bookings/{manage_token}/slots", response_model=SlotsOut)
