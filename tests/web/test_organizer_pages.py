@@ -1,0 +1,239 @@
+"""The organizer's pages in the browser: publishing, working hours, meeting types with their
+private links, and bookings. Each form changes what the API shows, or nothing at all."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.bookings.test_booking_api import Page, at
+from tests.factories import Account, create_account, csrf_token, sign_in
+from tests.scheduling.test_public_slots import next_monday
+
+HTML = {"accept": "text/html"}
+
+
+@pytest.fixture
+def ada(client: TestClient, session_factory: sessionmaker[Session]) -> Account:
+    account = create_account(session_factory, "ada@example.com", time_zone="Europe/Paris")
+    sign_in(client, "ada@example.com")
+    return account
+
+
+def post(client: TestClient, path: str, **fields: Any):  # type: ignore[no-untyped-def]
+    """A form as the browser sends it, with the CSRF token of the signed-in browser."""
+    return client.post(
+        path, data={"csrftoken": csrf_token(client), **fields}, headers=HTML, follow_redirects=False
+    )
+
+
+def api(client: TestClient, account: Account, path: str) -> Any:
+    return client.get(path, headers=account.headers).json()
+
+
+def test_pages_need_a_signed_in_organizer(client: TestClient, ada: Account) -> None:
+    stranger = TestClient(client.app)
+    for path in ("/availability", "/bookings", "/meeting-types/x"):
+        answer = stranger.get(path, headers=HTML, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/signin")
+    # A form without the browser's CSRF token changes nothing.
+    forged = client.post("/page", data={"action": "publish"}, headers=HTML)
+    assert forged.status_code == 403
+    assert api(client, ada, "/api/v1/page")["published"] is False
+
+
+def test_publish_move_and_hide_the_page(client: TestClient, ada: Account) -> None:
+    published = post(client, "/page", action="publish")
+    assert published.status_code == 303 and published.headers["location"] == "/?notice=published"
+    page = api(client, ada, "/api/v1/page")
+    assert page["published"] is True
+    home = client.get(published.headers["location"], headers=HTML)
+    assert "Your page is published." in home.text and page["url"] in home.text
+
+    post(client, "/page", action="new_link")
+    moved = api(client, ada, "/api/v1/page")
+    assert moved["key"] != page["key"] and moved["published"] is True
+    assert client.get(f"/p/{page['key']}", headers=HTML).status_code == 404
+
+    saved = post(client, "/page", action="save", title="Meet Ada", intro="Any weekday.")
+    assert saved.status_code == 303
+    assert api(client, ada, "/api/v1/page")["title"] == "Meet Ada"
+    too_long = post(client, "/page", action="save", title="x" * 201, intro="")
+    assert too_long.status_code == 422 and "title" in too_long.text
+    assert api(client, ada, "/api/v1/page")["title"] == "Meet Ada"
+
+    post(client, "/page", action="unpublish")
+    assert api(client, ada, "/api/v1/page")["published"] is False
+    assert client.get(f"/p/{moved['key']}", headers=HTML).status_code == 404
+
+
+def test_working_hours_are_written_as_people_write_them(client: TestClient, ada: Account) -> None:
+    form = client.get("/availability", headers=HTML)
+    assert 'value="09:00-17:00"' in form.text and "Europe/Paris" in form.text
+    saved = post(
+        client,
+        "/availability",
+        time_zone="America/New_York",
+        mon="9:00-12:00, 13:00 - 17:30",
+        tue="08:00\u201316:00",
+        wed="",
+        thu="10:00-24:00",
+        fri="",
+        sat="",
+        sun="",
+        overrides="2026-12-24: off\n\n2026-12-27: 10:00-12:00",
+    )
+    assert saved.status_code == 303, saved.text
+    schedule = api(client, ada, "/api/v1/me/availability")
+    assert schedule["time_zone"] == "America/New_York"
+    assert schedule["weekly"]["mon"] == [
+        {"start": "09:00", "end": "12:00"},
+        {"start": "13:00", "end": "17:30"},
+    ]
+    assert schedule["weekly"]["tue"] == [{"start": "08:00", "end": "16:00"}]
+    assert schedule["weekly"]["thu"] == [{"start": "10:00", "end": "24:00"}]
+    assert schedule["weekly"]["wed"] == [] and schedule["weekly"]["fri"] == []
+    assert schedule["overrides"] == [
+        {"date": "2026-12-24", "intervals": []},
+        {"date": "2026-12-27", "intervals": [{"start": "10:00", "end": "12:00"}]},
+    ]
+    again = client.get("/availability", headers=HTML)
+    assert (
+        "2026-12-27: 10:00-12:00" in again.text and 'value="09:00-12:00, 13:00-17:30"' in again.text
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"mon": "nine to five"}, "mon", "is not a time range"),
+        ({"tue": "17:00-09:00"}, "tue", "start"),
+        ({"wed": "09:00-12:00, 11:00-13:00"}, "wed", "overlap"),
+        ({"thu": "25:00-26:00"}, "thu", "HH:MM"),
+        ({"time_zone": "Mars/Base"}, "time_zone", "IANA"),
+        ({"overrides": "someday: off"}, "overrides", "date"),
+        ({"overrides": "2026-12-24: lunch"}, "overrides", "Line 1"),
+    ],
+)
+def test_wrong_hours_are_explained_and_nothing_is_saved(
+    client: TestClient, ada: Account, fields: dict[str, str], field: str, message: str
+) -> None:
+    before = api(client, ada, "/api/v1/me/availability")
+    form = {"time_zone": "Europe/Paris", "mon": "09:00-17:00", **fields}
+    answer = post(client, "/availability", **form)
+    assert answer.status_code == 422
+    assert "Nothing was saved." in answer.text
+    assert message in unescape(answer.text), answer.text[-2000:]
+    marked = re.findall(r'class="field[^"]*has-error[^"]*">\s*<label for="f-(\w+)"', answer.text)
+    assert marked == [field]
+    assert api(client, ada, "/api/v1/me/availability") == before
+
+
+def test_meeting_types_are_created_edited_linked_and_deleted(
+    client: TestClient, ada: Account
+) -> None:
+    created = post(client, "/meeting-types", title="Intro call", duration_minutes="45")
+    assert created.status_code == 303
+    type_id = created.headers["location"].split("/")[2].split("?")[0]
+    mt = api(client, ada, f"/api/v1/meeting-types/{type_id}")
+    assert (mt["title"], mt["duration_minutes"]) == ("Intro call", 45)
+
+    fields = {
+        "title": "Intro call",
+        "description": "A first talk.",
+        "duration_minutes": "20",
+        "visibility": "private",
+        "location_kind": "phone",
+        "location_details": "+33 1 23 45 67 89",
+        "active": "on",
+        "buffer_before_minutes": "5",
+        "buffer_after_minutes": "10",
+        "minimum_notice_minutes": "120",
+        "max_advance_days": "30",
+        "slot_interval_minutes": "",
+        "max_bookings_per_day": "3",
+    }
+    saved = post(client, f"/meeting-types/{type_id}", **fields)
+    assert saved.status_code == 303
+    mt = api(client, ada, f"/api/v1/meeting-types/{type_id}")
+    assert mt["duration_minutes"] == 20 and mt["visibility"] == "private"
+    assert mt["location"] == {"kind": "phone", "details": "+33 1 23 45 67 89"}
+    assert (mt["buffer_before_minutes"], mt["buffer_after_minutes"]) == (5, 10)
+    assert mt["slot_interval_minutes"] is None and mt["max_bookings_per_day"] == 3
+    assert mt["add_online_meeting"] is False and mt["active"] is True
+
+    wrong = post(
+        client,
+        f"/meeting-types/{type_id}",
+        **{**fields, "duration_minutes": "721", "max_advance_days": "soon"},
+    )
+    assert wrong.status_code == 422
+    assert "Enter a whole number." in wrong.text and 'value="721"' in wrong.text
+    assert api(client, ada, f"/api/v1/meeting-types/{type_id}")["duration_minutes"] == 20
+    limits = post(client, f"/meeting-types/{type_id}", **{**fields, "duration_minutes": "721"})
+    assert limits.status_code == 422 and "less than or equal to 720" in limits.text
+
+    made = post(client, f"/meeting-types/{type_id}/links", expires_in_days="7", single_use="on")
+    assert made.status_code == 200
+    url = re.search(r'href="(http://testserver/l/[^"]+)"', made.text)
+    assert url is not None and "shown only this once" in made.text
+    links = api(client, ada, f"/api/v1/meeting-types/{type_id}/private-links")["items"]
+    assert len(links) == 1 and links[0]["single_use"] is True
+    invitee = TestClient(client.app)
+    assert (
+        invitee.get(url.group(1).replace("http://testserver", ""), headers=HTML).status_code == 200
+    )
+    assert post(client, f"/meeting-types/{type_id}/links", expires_in_days="400").status_code == 422
+    revoked = post(client, f"/private-links/{links[0]['id']}/revoke")
+    assert revoked.status_code == 303
+    assert (
+        api(client, ada, f"/api/v1/meeting-types/{type_id}/private-links")["items"][0]["status"]
+        == "revoked"
+    )
+    gone = invitee.get(url.group(1).replace("http://testserver", ""), headers=HTML)
+    assert gone.status_code == 410
+
+    copy = post(client, f"/meeting-types/{type_id}/duplicate")
+    copy_id = copy.headers["location"].split("/")[2].split("?")[0]
+    assert copy_id != type_id
+    assert api(client, ada, f"/api/v1/meeting-types/{copy_id}")["duration_minutes"] == 20
+    deleted = post(client, f"/meeting-types/{copy_id}/delete")
+    assert deleted.status_code == 303
+    assert client.get(f"/api/v1/meeting-types/{copy_id}", headers=ada.headers).status_code == 404
+    assert client.get(f"/meeting-types/{copy_id}", headers=HTML).status_code == 404
+
+
+def test_another_organizers_things_are_not_found(
+    client: TestClient, ada: Account, session_factory: sessionmaker[Session]
+) -> None:
+    grace = create_account(session_factory, "grace@example.com", name="Grace")
+    theirs = api(client, grace, "/api/v1/meeting-types")["items"][0]["id"]
+    assert client.get(f"/meeting-types/{theirs}", headers=HTML).status_code == 404
+    assert post(client, f"/meeting-types/{theirs}", title="Mine now").status_code == 404
+    assert post(client, f"/meeting-types/{theirs}/delete").status_code == 404
+    assert api(client, grace, f"/api/v1/meeting-types/{theirs}")["title"] != "Mine now"
+
+
+def test_bookings_are_listed_with_answers_and_cancelled_from_the_list(
+    client: TestClient, ada: Account
+) -> None:
+    page = Page(client, ada)
+    page.client = TestClient(client.app)  # the invitee books from their own browser
+    monday = next_monday()
+    booked = page.book(at(monday, 10), name="Grace <Hopper>", notes="About compilers").json()
+    listing = client.get("/bookings", headers=HTML)
+    assert "Grace &lt;Hopper&gt;" in listing.text and "About compilers" in listing.text
+    assert "10:00" in listing.text and "30 minute meeting" in listing.text
+    cancelled = post(client, f"/bookings/{booked['id']}/cancel", reason="Sorry, ill")
+    assert cancelled.status_code == 303
+    assert api(client, ada, f"/api/v1/bookings/{booked['id']}")["status"] == "cancelled"
+    assert "No upcoming bookings yet." in client.get("/bookings", headers=HTML).text
+    shown = client.get("/bookings", params={"show": "cancelled"}, headers=HTML).text
+    assert "Sorry, ill" in shown
+    assert client.get("/bookings", params={"show": "everything"}, headers=HTML).status_code == 422
+    assert post(client, "/bookings/not-an-id/cancel").status_code == 404
