@@ -161,7 +161,7 @@ def test_users_create_on_a_fresh_install_prepares_the_database_itself(
     assert created.exit_code == 0, created.output
     token = run("tokens", "create", "ada@example.com")
     assert token.exit_code == 0, token.output
-    assert token.output.strip().splitlines()[-1].startswith("bwm_")
+    assert token.stdout.strip().splitlines()[-1].startswith("bwm_")
     shown = run("admin", "get-user", "ada@example.com")
     assert shown.exit_code == 0, shown.output
     assert "ada@example.com" in shown.output
