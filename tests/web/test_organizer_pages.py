@@ -237,3 +237,59 @@ def test_bookings_are_listed_with_answers_and_cancelled_from_the_list(
     assert "Sorry, ill" in shown
     assert client.get("/bookings", params={"show": "everything"}, headers=HTML).status_code == 422
     assert post(client, "/bookings/not-an-id/cancel").status_code == 404
+
+
+def test_calendars_are_connected_read_and_disconnected_in_the_browser(
+    client: TestClient, ada: Account
+) -> None:
+    from tests.calendars.test_calendar_sync import Feed, ics, monday_at
+
+    feed = Feed()
+    try:
+        feed.body = ics((monday_at(10), monday_at(11)), (monday_at(14), monday_at(15)))
+        assert "Connect a calendar" in client.get("/", headers=HTML).text
+        connected = post(client, "/calendars", kind="ics", url=feed.url, name="")
+        assert connected.status_code == 303
+        page = client.get(connected.headers["location"], headers=HTML)
+        assert "Not read yet: no times are offered until it is." in page.text
+        calendar = api(client, ada, "/api/v1/calendars")["items"][0]
+        assert calendar["name"] == "127.0.0.1" and calendar["last_synced_at"] is None
+
+        read = post(client, f"/calendars/{calendar['id']}/sync")
+        assert read.status_code == 303
+        after = client.get(read.headers["location"], headers=HTML)
+        assert "2 busy periods" in after.text and "Read again just now." in after.text
+        assert api(client, ada, "/api/v1/calendars")["items"][0]["busy_count"] == 2
+
+        feed.status = 500
+        post(client, f"/calendars/{calendar['id']}/sync")
+        failing = client.get("/calendars", headers=HTML)
+        assert "500" in failing.text and "2 busy periods" in failing.text  # last good copy
+
+        gone = post(client, f"/calendars/{calendar['id']}/delete")
+        assert gone.status_code == 303
+        assert api(client, ada, "/api/v1/calendars")["items"] == []
+    finally:
+        feed.stop()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"kind": "ics", "url": "ftp://example.com/cal.ics"}, "http:// or https://"),
+        ({"kind": "ics", "url": "https://example.com/c.ics", "password": "x"}, "read-only"),
+        (
+            {"kind": "exchange", "url": "https://example.com/c.ics"},
+            "&#39;ics&#39; or &#39;caldav&#39;",
+        ),
+        ({"kind": "ics", "url": ""}, "at least 8"),
+    ],
+)
+def test_a_calendar_that_cannot_be_connected_is_explained(
+    client: TestClient, ada: Account, fields: dict[str, str], message: str
+) -> None:
+    answer = post(client, "/calendars", **fields)
+    assert answer.status_code == 422
+    assert "Nothing was connected." in answer.text and message in answer.text
+    assert 'value="x"' not in answer.text  # a typed password is never sent back
+    assert api(client, ada, "/api/v1/calendars")["items"] == []

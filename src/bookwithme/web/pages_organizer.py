@@ -9,12 +9,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from bookwithme.admin.policy import personal_bookings_status
 from bookwithme.bookings import service as bookings
-from bookwithme.calendars.connections import list_calendars
+from bookwithme.calendars import connections
+from bookwithme.calendars.connections import CalendarCreate, list_calendars
+from bookwithme.calendars.sync import sync_one
 from bookwithme.config import Settings
 from bookwithme.errors import InvalidInput
 from bookwithme.i18n import when
@@ -25,11 +28,17 @@ from bookwithme.meeting_types.schemas import (
     PageUpdate,
     PrivateLinkCreate,
 )
-from bookwithme.models import MeetingType, Organization, Page, utcnow
+from bookwithme.models import MeetingType, Organization, Page, User, utcnow
 from bookwithme.scheduling import store
 from bookwithme.scheduling.schedules import WEEKDAYS, ScheduleData
 from bookwithme.timezones import known_zones
-from bookwithme.web.deps import PageUser, SessionDep, SettingsDep
+from bookwithme.web.deps import (
+    NotSignedIn,
+    PageUser,
+    SessionDep,
+    SettingsDep,
+    user_from_request,
+)
 from bookwithme.web.errors import summarize
 from bookwithme.web.forms import form_fields, validate_form
 from bookwithme.web.setup_gate import require_setup
@@ -484,3 +493,100 @@ def link_revoke(link_id: str, user: PageUser, session: SessionDep) -> Response:
     return RedirectResponse(
         f"/meeting-types/{link.meeting_type_id}?notice=revoked", status_code=303
     )
+
+
+# --- Calendars ----------------------------------------------------------------------------
+
+CALENDAR_NOTICES = {
+    "connected": "Connected. bookwithme reads it within a minute; until then no times are "
+    "offered, so nothing is booked over time it shows as busy.",
+    "read": "Read again just now.",
+    "removed": "Disconnected. Its busy time no longer counts.",
+}
+
+
+def _calendars_page(
+    request: Request,
+    session: Session,
+    user: User,
+    notice: str | None = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "organizer/calendars.html",
+        {
+            "calendars": list_calendars(session, user),
+            "notice": CALENDAR_NOTICES.get(notice or ""),
+            "values": values or {"kind": "ics"},
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/calendars")
+def calendars_page(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    notice: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    return _calendars_page(request, session, user, notice)
+
+
+@router.post("/calendars")
+def calendar_connect(
+    request: Request,
+    fields: FormFields,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    values = {k: fields.get(k, "") for k in ("kind", "name", "url", "username")}
+    data, errors = validate_form(
+        CalendarCreate,
+        {
+            "kind": values["kind"],
+            "name": values["name"].strip() or None,
+            "url": values["url"],
+            "username": values["username"].strip() or None,
+            "password": fields.get("password") or None,
+            "write_back": "write_back" in fields,
+        },
+    )
+    if data is not None:
+        try:
+            connections.connect(session, user, data, settings.resolved_secret_key)
+        except InvalidInput as exc:
+            errors = {"kind": exc.message}
+    if errors:
+        values["write_back"] = "on" if "write_back" in fields else ""
+        return _calendars_page(request, session, user, None, values, errors, 422)
+    return RedirectResponse("/calendars?notice=connected", status_code=303)
+
+
+@router.post("/calendars/{calendar_id}/delete")
+def calendar_disconnect(calendar_id: str, user: PageUser, session: SessionDep) -> Response:
+    connections.disconnect(session, connections.get_calendar(session, user, calendar_id))
+    return RedirectResponse("/calendars?notice=removed", status_code=303)
+
+
+@router.post("/calendars/{calendar_id}/sync")
+async def calendar_read_now(calendar_id: str, request: Request, settings: SettingsDep) -> Response:
+    """Read the calendar now. The remote calendar is read outside any transaction."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+
+    def run() -> Response:
+        with factory() as session:
+            user = user_from_request(request, session, settings)
+            if user is None:
+                raise NotSignedIn()
+            connection_id = connections.get_calendar(session, user, calendar_id).id
+            session.commit()
+        sync_one(factory, connection_id, utcnow(), settings.resolved_secret_key)
+        return RedirectResponse("/calendars?notice=read", status_code=303)
+
+    return await run_in_threadpool(run)
