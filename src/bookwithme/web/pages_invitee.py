@@ -257,7 +257,7 @@ def _book(
     try:
         if data is None:
             raise InvalidInput(gettext("Please check the fields marked below."))
-        booking, token = bookings.create_booking(session, bookable, data, lang, now, settings)
+        _, token = bookings.create_booking(session, bookable, data, lang, now, settings)
     except DomainError as exc:
         session.rollback()  # nothing of this attempt is kept
         bookable = place.find(session, now)  # 410 if a single-use link was used meanwhile
@@ -272,7 +272,6 @@ def _book(
         choice.errors = errors or _form_errors(exc.details)
         choice.error = gettext("Please check the fields marked below.")
         return _booking_page(request, session, place, bookable, choice, now, 422)
-    del booking
     return RedirectResponse(f"/b/{token}?notice=booked", status_code=303)
 
 
