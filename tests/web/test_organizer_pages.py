@@ -293,3 +293,80 @@ def test_a_calendar_that_cannot_be_connected_is_explained(
     assert "Nothing was connected." in answer.text and message in answer.text
     assert 'value="x"' not in answer.text  # a typed password is never sent back
     assert api(client, ada, "/api/v1/calendars")["items"] == []
+
+
+def test_questions_are_added_changed_and_removed_on_the_meeting_type_page(
+    client: TestClient, ada: Account
+) -> None:
+    type_id = api(client, ada, "/api/v1/meeting-types")["items"][1]["id"]
+    form = client.get(f"/meeting-types/{type_id}", headers=HTML)
+    assert 'name="q0_label"' in form.text and 'name="q1_label"' in form.text  # two empty rows
+    base = {
+        "title": "30 minute meeting",
+        "duration_minutes": "30",
+        "visibility": "public",
+        "location_kind": "online",
+        "active": "on",
+        "buffer_before_minutes": "0",
+        "buffer_after_minutes": "0",
+        "minimum_notice_minutes": "0",
+        "max_advance_days": "60",
+    }
+    added = post(
+        client,
+        f"/meeting-types/{type_id}",
+        **base,
+        q0_label="Company",
+        q0_kind="text",
+        q0_required="on",
+        q1_label="Topic",
+        q1_kind="select",
+        q1_options="Hiring, Sales ,",
+    )
+    assert added.status_code == 303, added.text
+    questions = api(client, ada, f"/api/v1/meeting-types/{type_id}")["questions"]
+    assert questions == [
+        {"id": "company", "label": "Company", "kind": "text", "required": True, "options": []},
+        {
+            "id": "topic",
+            "label": "Topic",
+            "kind": "select",
+            "required": False,
+            "options": ["Hiring", "Sales"],
+        },
+    ]
+    shown = client.get(f"/meeting-types/{type_id}", headers=HTML).text
+    assert 'value="Hiring, Sales"' in shown and 'name="q3_label"' in shown  # 2 + 2 empty rows
+
+    # Renaming keeps the id (answers already given keep their key); a cleared label removes.
+    post(
+        client,
+        f"/meeting-types/{type_id}",
+        **base,
+        q0_id="company",
+        q0_label="Company name",
+        q0_kind="text",
+        q1_id="topic",
+        q1_label="",
+        q1_kind="select",
+        q1_options="Hiring, Sales",
+    )
+    questions = api(client, ada, f"/api/v1/meeting-types/{type_id}")["questions"]
+    assert questions == [
+        {"id": "company", "label": "Company name", "kind": "text", "required": False, "options": []}
+    ]
+
+    wrong = post(
+        client,
+        f"/meeting-types/{type_id}",
+        **base,
+        q0_id="company",
+        q0_label="Company name",
+        q0_kind="text",
+        q1_label="Pick one",
+        q1_kind="select",
+        q1_options="",
+    )
+    assert wrong.status_code == 422
+    assert "needs options" in unescape(wrong.text) and 'value="Pick one"' in wrong.text
+    assert len(api(client, ada, f"/api/v1/meeting-types/{type_id}")["questions"]) == 1

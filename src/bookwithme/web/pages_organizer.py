@@ -23,6 +23,7 @@ from bookwithme.errors import InvalidInput
 from bookwithme.i18n import when
 from bookwithme.meeting_types import service as meeting_types
 from bookwithme.meeting_types.schemas import (
+    MAX_QUESTIONS,
     MeetingTypeCreate,
     MeetingTypeUpdate,
     PageUpdate,
@@ -318,6 +319,12 @@ def booking_cancel(
 
 # --- Meeting types and their private links --------------------------------------------
 
+QUESTION_KINDS = (
+    ("text", "Short text"),
+    ("textarea", "Long text"),
+    ("select", "Choice from a list"),
+    ("checkbox", "Checkbox"),
+)
 TYPE_NUMBERS = (
     "duration_minutes",
     "buffer_before_minutes",
@@ -326,6 +333,40 @@ TYPE_NUMBERS = (
     "max_advance_days",
 )
 OPTIONAL_NUMBERS = ("slot_interval_minutes", "max_bookings_per_day")
+
+
+# The form shows the questions there are and a few empty rows; a row without a label is
+# left out, which is how a question is removed.
+EMPTY_QUESTION_ROWS = 2
+
+
+def _questions_from(fields: dict[str, str]) -> list[dict[str, Any]]:
+    questions = []
+    for i in range(MAX_QUESTIONS + EMPTY_QUESTION_ROWS):
+        label = fields.get(f"q{i}_label", "").strip()
+        if not label:
+            continue
+        kind = fields.get(f"q{i}_kind", "text")
+        options = [o.strip() for o in fields.get(f"q{i}_options", "").split(",") if o.strip()]
+        question: dict[str, Any] = {
+            "label": label,
+            "kind": kind,
+            "required": f"q{i}_required" in fields,
+            "options": options if kind == "select" else [],
+        }
+        if fields.get(f"q{i}_id"):
+            question["id"] = fields[f"q{i}_id"]
+        questions.append(question)
+    return questions
+
+
+def _question_rows(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = [{**q, "options": ", ".join(q.get("options") or [])} for q in questions]
+    return (
+        rows
+        + [{"id": "", "label": "", "kind": "text", "required": False, "options": ""}]
+        * EMPTY_QUESTION_ROWS
+    )
 
 
 def _type_values(mt: MeetingType) -> dict[str, Any]:
@@ -350,6 +391,7 @@ def _type_changes(fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, str
             "details": fields.get("location_details", "").strip() or None,
         },
     }
+    changes["questions"] = _questions_from(fields)
     for name in TYPE_NUMBERS + OPTIONAL_NUMBERS:
         text = fields.get(name, "").strip()
         if not text and name in OPTIONAL_NUMBERS:
@@ -382,6 +424,8 @@ def _type_page(
         {
             "mt": mt,
             "values": values or _type_values(mt),
+            "question_rows": _question_rows((values or _type_values(mt))["questions"]),
+            "question_kinds": QUESTION_KINDS,
             "errors": errors or {},
             "links": links,
             "new_link": new_link,
@@ -437,11 +481,14 @@ def type_save(
     for field, message in problems.items():
         key = "location_kind" if field == "location.kind" else field
         key = "location_details" if field == "location.details" else key
+        if key.startswith("questions"):
+            key, message = "questions", f"{field}: {message}"
         errors.setdefault(key, message)
     if data is None:
         values = {**_type_values(mt), **{k: fields.get(k, "") for k in fields}}
         values["active"] = "active" in fields
         values["add_online_meeting"] = "add_online_meeting" in fields
+        values["questions"] = changes["questions"]
         return _type_page(request, session, settings, mt, values, errors, status_code=422)
     meeting_types.update_type(session, user, mt, data)
     return RedirectResponse(f"/meeting-types/{mt.id}?notice=saved", status_code=303)
