@@ -4,8 +4,10 @@ catalog format) and are compiled in memory when first used, so there is no build
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import cache
+from itertools import groupby
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -41,3 +43,22 @@ def when(value: datetime, zone: str, locale: str) -> str:
 def day_label(day: date, locale: str) -> str:
     """A date as a heading over its free times: "Tuesday, December 1" / "mardi 1 décembre"."""
     return format_date(day, "EEEE d MMMM" if locale == "fr" else "EEEE, MMMM d", locale=locale)
+
+
+def times_by_day(
+    starts: Iterable[datetime], zone: str, locale: str
+) -> list[tuple[date, str, list[tuple[str, str]]]]:
+    """Start instants (in order) as the pages list them: per local date in ``zone``, the
+    date, its heading, and each start as (ISO instant with offset, "HH:mm")."""
+    tz = ZoneInfo(zone)
+    return [
+        (
+            day,
+            day_label(day, locale),
+            [
+                (s.astimezone(tz).isoformat(), format_time(s, "HH:mm", tzinfo=tz, locale=locale))
+                for s in group
+            ],
+        )
+        for day, group in groupby(starts, key=lambda s: s.astimezone(tz).date())
+    ]

@@ -50,6 +50,17 @@ def hidden(html: str, name: str) -> str:
     return unescape(match.group(1))
 
 
+def booking_form(start: str, **fields: str) -> dict[str, str]:
+    """What Grace, in Paris, sends from the details form."""
+    return {
+        "start": start,
+        "tz": "Europe/Paris",
+        "name": "Grace Hopper",
+        "email": "grace@example.com",
+        **fields,
+    }
+
+
 def count(session: Session, model: Any) -> int:
     session.rollback()  # a fresh read, not the snapshot of an earlier one
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
@@ -225,12 +236,7 @@ def test_a_time_taken_meanwhile_is_explained_and_other_times_are_shown(
 
     late = browser.post(
         path,
-        data={
-            "start": at(monday, 10),
-            "tz": "Europe/Paris",
-            "name": "Grace Hopper",
-            "email": "grace@example.com",
-        },
+        data=booking_form(at(monday, 10)),
         headers=HTML,
     )
     assert late.status_code == 409
@@ -246,12 +252,7 @@ def test_a_time_taken_meanwhile_is_explained_and_other_times_are_shown(
     # A time that was never offered (off the grid) is refused at booking too.
     off_grid = browser.post(
         path,
-        data={
-            "start": at(monday, 10, 10),
-            "tz": "Europe/Paris",
-            "name": "Grace Hopper",
-            "email": "grace@example.com",
-        },
+        data=booking_form(at(monday, 10, 10)),
     )
     assert off_grid.status_code == 409 and count(session, Booking) == 1
 
@@ -311,12 +312,7 @@ def test_private_links_book_once_then_say_why_they_stopped(ada: Page, session: S
     assert (at(monday, 9), "09:00") in offered_times(page.text)
     booked = browser.post(
         f"/l/{single['token']}",
-        data={
-            "start": at(monday, 9),
-            "tz": "Europe/Paris",
-            "name": "Grace Hopper",
-            "email": "grace@example.com",
-        },
+        data=booking_form(at(monday, 9)),
         follow_redirects=False,
     )
     assert booked.status_code == 303
@@ -400,12 +396,7 @@ def test_hostile_forms_answer_4xx_and_write_nothing(ada: Page, session: Session)
     monday = next_monday()
     path = f"/p/{ada.key}/{ada.t30}"
     browser = invitee(ada)
-    good = {
-        "start": at(monday, 9),
-        "tz": "Europe/Paris",
-        "name": "Grace Hopper",
-        "email": "grace@example.com",
-    }
+    good = booking_form(at(monday, 9))
     cases = [
         ({**good, "start": ""}, 422),
         ({**good, "tz": "Nowhere/City"}, 422),

@@ -16,7 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bookwithme.db import make_engine, make_session_factory
 from tests.conftest import IN_CI
+from tests.factories import create_account
 
 CHROMIUM = os.environ.get("BOOKWITHME_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -97,6 +99,20 @@ def live_server(
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture
+def organizer_api(live_server: LiveServer) -> Iterator[httpx.Client]:
+    """Ada (Europe/Paris) on the live server, and an API client with her token."""
+    engine = make_engine(live_server.database_url)
+    try:
+        account = create_account(
+            make_session_factory(engine), "ada@example.com", time_zone="Europe/Paris"
+        )
+    finally:
+        engine.dispose()
+    with httpx.Client(base_url=live_server.url, headers=account.headers) as client:
+        yield client
 
 
 def screenshot_dir() -> Path | None:

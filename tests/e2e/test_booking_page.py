@@ -6,9 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bookwithme.db import make_engine, make_session_factory
 from tests.e2e.test_first_run import DESKTOP, PHONE, shot
-from tests.factories import create_account
 from tests.scheduling.test_public_slots import next_monday
 
 pytestmark = pytest.mark.e2e
@@ -16,16 +14,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_an_invitee_books_in_their_own_time_zone(
-    browser, live_server, viewport: dict[str, int]
+    browser, organizer_api: httpx.Client, viewport: dict[str, int]
 ) -> None:  # type: ignore[no-untyped-def]
-    engine = make_engine(live_server.database_url)
-    try:
-        account = create_account(
-            make_session_factory(engine), "ada@example.com", time_zone="Europe/Paris"
-        )
-    finally:
-        engine.dispose()
-    api = httpx.Client(base_url=live_server.url, headers=account.headers)
+    api = organizer_api
     page_url = api.post("/api/v1/page/publish").json()["url"]
     label = "phone" if viewport is PHONE else "desktop"
     monday = next_monday()
@@ -75,5 +66,4 @@ def test_an_invitee_books_in_their_own_time_zone(
         "locale": "en",
     }
     assert bookings[0]["notes"] == "About compilers"
-    api.close()
     context.close()

@@ -5,10 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bookwithme.db import make_engine, make_session_factory
 from tests.bookings.test_booking_api import at
 from tests.e2e.test_first_run import DESKTOP, PHONE, shot
-from tests.factories import create_account
 from tests.scheduling.test_public_slots import next_monday
 
 pytestmark = pytest.mark.e2e
@@ -16,16 +14,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_move_and_cancel_from_the_email_link(
-    browser, live_server, viewport: dict[str, int]
+    browser, organizer_api: httpx.Client, viewport: dict[str, int]
 ) -> None:  # type: ignore[no-untyped-def]
-    engine = make_engine(live_server.database_url)
-    try:
-        account = create_account(
-            make_session_factory(engine), "ada@example.com", time_zone="Europe/Paris"
-        )
-    finally:
-        engine.dispose()
-    api = httpx.Client(base_url=live_server.url, headers=account.headers)
+    api = organizer_api
     key = api.post("/api/v1/page/publish").json()["key"]
     type_id = api.get("/api/v1/meeting-types").json()["items"][1]["id"]
     monday = next_monday()
@@ -52,4 +43,3 @@ def test_move_and_cancel_from_the_email_link(
     assert "Your meeting is cancelled." in page.locator(".alert").inner_text()
     shot(page, f"manage-cancelled-{label}")
     assert api.get(f"/api/v1/bookings/{booked['id']}").json()["status"] == "cancelled"
-    api.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
@@ -14,10 +14,11 @@ from bookwithme.errors import NotFound
 from bookwithme.instants import InputInstant, UTCInstant
 from bookwithme.lookup import parse_id
 from bookwithme.models import BusyBlock, User
+from bookwithme.scheduling.schedules import FIRST_DATE, LAST_DATE
 
 MAX_BLOCK = timedelta(days=3 * 366)
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2201, 1, 1, tzinfo=UTC)
+EARLIEST = datetime.combine(FIRST_DATE, time(), UTC)
+LATEST = datetime.combine(LAST_DATE + timedelta(days=1), time(), UTC)
 
 
 class BusyBlockCreate(BaseModel):

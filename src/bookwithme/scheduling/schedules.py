@@ -46,9 +46,13 @@ def _date_input(value: object) -> object:
     raise ValueError("must be a date written as YYYY-MM-DD")
 
 
+# The dates bookwithme plans for: schedules, slot windows, list filters and busy blocks.
+FIRST_DATE, LAST_DATE = date(1970, 1, 1), date(2200, 12, 31)
+
+
 def _plausible_date(value: date) -> date:
-    if not date(1970, 1, 1) <= value <= date(2200, 12, 31):
-        raise ValueError("must be between 1970-01-01 and 2200-12-31")
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise ValueError(f"must be between {FIRST_DATE} and {LAST_DATE}")
     return value
 
 

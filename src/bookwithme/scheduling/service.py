@@ -47,14 +47,12 @@ from bookwithme.models import (
 )
 from bookwithme.models.base import UTCDateTime
 from bookwithme.scheduling import store
-from bookwithme.scheduling.schedules import ScheduleData
+from bookwithme.scheduling.schedules import FIRST_DATE, LAST_DATE, ScheduleData
 from bookwithme.scheduling.slots import BusyTimes, Slot, SlotRules, compute_slots, localize
 from bookwithme.security import hash_token
 
 MAX_WINDOW_DAYS = 62
-# The dates a slots request may ask for (as schedules accept), and the longest horizon.
-FIRST_DATE, LAST_DATE = date(1970, 1, 1), date(2200, 12, 31)
-MAX_ADVANCE_DAYS = 730
+MAX_ADVANCE_DAYS = 730  # the longest horizon a meeting type may have
 # How far around the window busy time and bookings are read: the widest buffer (4 h), the
 # longest meeting (12 h) and a whole local date on either side all fit in two days.
 READ_MARGIN = timedelta(days=2)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from itertools import groupby
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from bookwithme.bookings import service as bookings
 from bookwithme.bookings.schemas import BookingCreate
 from bookwithme.errors import DomainError, InvalidInput
-from bookwithme.i18n import day_label, translations, when
+from bookwithme.i18n import day_label, times_by_day, translations, when
 from bookwithme.models import utcnow
 from bookwithme.scheduling import service as scheduling
 from bookwithme.scheduling.service import Bookable
@@ -149,24 +148,9 @@ def _booking_page(
         first, first + timedelta(days=LOOK_AHEAD_DAYS - 1), zone
     )
     slots = scheduling.slots_for(session, bookable, window_start, window_end, now)
-    days: list[tuple[str, list[tuple[str, str]]]] = []
-    next_free: date | None = None
-    for day, group in groupby(slots, key=lambda s: s.start.astimezone(tz).date()):
-        if day > last_shown:
-            next_free = next_free or day
-            continue
-        days.append(
-            (
-                day_label(day, lang),
-                [
-                    (
-                        s.start.astimezone(tz).isoformat(),
-                        format_time(s.start, "HH:mm", tzinfo=tz, locale=lang),
-                    )
-                    for s in group
-                ],
-            )
-        )
+    by_day = times_by_day((s.start for s in slots), zone, lang)
+    days = [(label, times) for day, label, times in by_day if day <= last_shown]
+    next_free = next((day for day, _, _ in by_day if day > last_shown), None)
     context.update(
         step="times",
         days=days,

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -17,7 +17,6 @@ from bookwithme.admin.policy import personal_bookings_status
 from bookwithme.bookings import service as bookings
 from bookwithme.calendars import connections
 from bookwithme.calendars.connections import CalendarCreate, list_calendars
-from bookwithme.calendars.sync import sync_one
 from bookwithme.config import Settings
 from bookwithme.errors import InvalidInput
 from bookwithme.i18n import when
@@ -33,13 +32,8 @@ from bookwithme.models import MeetingType, Organization, Page, User, utcnow
 from bookwithme.scheduling import store
 from bookwithme.scheduling.schedules import WEEKDAYS, ScheduleData
 from bookwithme.timezones import known_zones
-from bookwithme.web.deps import (
-    NotSignedIn,
-    PageUser,
-    SessionDep,
-    SettingsDep,
-    user_from_request,
-)
+from bookwithme.web.api.calendars import read_callers_calendar
+from bookwithme.web.deps import NotSignedIn, PageUser, SessionDep, SettingsDep
 from bookwithme.web.errors import summarize
 from bookwithme.web.forms import form_fields, validate_form
 from bookwithme.web.setup_gate import require_setup
@@ -100,7 +94,6 @@ NOTICES = {
     "published": "Your page is published. Share its address.",
     "unpublished": "Your page is hidden. Nobody can book through it until you publish it again.",
     "new_link": "Your page has a new address. The old one no longer works.",
-    "page": "Saved.",
     "hours": "Your working hours are saved.",
     "created": "Meeting type created. Set it up below.",
     "saved": "Saved.",
@@ -108,11 +101,20 @@ NOTICES = {
     "deleted": "The meeting type is deleted. Its bookings are kept.",
     "revoked": "The link is turned off.",
     "cancelled": "The booking is cancelled; the invitee gets an email.",
+    "connected": "Connected. bookwithme reads it within a minute; until then no times are "
+    "offered, so nothing is booked over time it shows as busy.",
+    "read": "Read again just now.",
+    "removed": "Disconnected. Its busy time no longer counts.",
 }
 
 
 def notice_text(notice: str | None) -> str | None:
     return NOTICES.get(notice or "")
+
+
+def _invalid(errors: dict[str, str]) -> InvalidInput:
+    """A form's field errors as one 422 (for forms too small to show them in place)."""
+    return InvalidInput(summarize([{"field": k, "message": v} for k, v in errors.items()]))
 
 
 @router.post("/page")
@@ -134,9 +136,9 @@ def page_save(
         PageUpdate, {"title": fields.get("title", ""), "intro": fields.get("intro", "")}
     )
     if data is None:
-        raise InvalidInput(summarize([{"field": k, "message": v} for k, v in errors.items()]))
+        raise _invalid(errors)
     meeting_types.update_page(session, page, data)
-    return RedirectResponse("/?notice=page", status_code=303)
+    return RedirectResponse("/?notice=saved", status_code=303)
 
 
 # --- Working hours ----------------------------------------------------------------------
@@ -416,6 +418,7 @@ def _type_page(
     status_code: int = 200,
 ) -> Response:
     now = utcnow()
+    values = values or _type_values(mt)
     links = [meeting_types.link_out(link, now) for link in meeting_types.list_links(session, mt)]
     page = session.scalar(select(Page).where(Page.user_id == mt.user_id))
     return render(
@@ -423,8 +426,8 @@ def _type_page(
         "organizer/meeting_type.html",
         {
             "mt": mt,
-            "values": values or _type_values(mt),
-            "question_rows": _question_rows((values or _type_values(mt))["questions"]),
+            "values": values,
+            "question_rows": _question_rows(values["questions"]),
             "question_kinds": QUESTION_KINDS,
             "errors": errors or {},
             "links": links,
@@ -448,7 +451,7 @@ def type_create(fields: FormFields, user: PageUser, session: SessionDep) -> Resp
         MeetingTypeCreate, {"title": fields.get("title", ""), "duration_minutes": duration}
     )
     if data is None:
-        raise InvalidInput(summarize([{"field": k, "message": v} for k, v in errors.items()]))
+        raise _invalid(errors)
     mt = meeting_types.create_type(session, user, data)
     return RedirectResponse(f"/meeting-types/{mt.id}?notice=created", status_code=303)
 
@@ -544,13 +547,6 @@ def link_revoke(link_id: str, user: PageUser, session: SessionDep) -> Response:
 
 # --- Calendars ----------------------------------------------------------------------------
 
-CALENDAR_NOTICES = {
-    "connected": "Connected. bookwithme reads it within a minute; until then no times are "
-    "offered, so nothing is booked over time it shows as busy.",
-    "read": "Read again just now.",
-    "removed": "Disconnected. Its busy time no longer counts.",
-}
-
 
 def _calendars_page(
     request: Request,
@@ -566,7 +562,7 @@ def _calendars_page(
         "organizer/calendars.html",
         {
             "calendars": list_calendars(session, user),
-            "notice": CALENDAR_NOTICES.get(notice or ""),
+            "notice": notice_text(notice),
             "values": values or {"kind": "ics"},
             "errors": errors or {},
         },
@@ -623,17 +619,5 @@ def calendar_disconnect(calendar_id: str, user: PageUser, session: SessionDep) -
 
 @router.post("/calendars/{calendar_id}/sync")
 async def calendar_read_now(calendar_id: str, request: Request, settings: SettingsDep) -> Response:
-    """Read the calendar now. The remote calendar is read outside any transaction."""
-    factory: sessionmaker[Session] = request.app.state.session_factory
-
-    def run() -> Response:
-        with factory() as session:
-            user = user_from_request(request, session, settings)
-            if user is None:
-                raise NotSignedIn()
-            connection_id = connections.get_calendar(session, user, calendar_id).id
-            session.commit()
-        sync_one(factory, connection_id, utcnow(), settings.resolved_secret_key)
-        return RedirectResponse("/calendars?notice=read", status_code=303)
-
-    return await run_in_threadpool(run)
+    await run_in_threadpool(read_callers_calendar, request, settings, calendar_id, NotSignedIn())
+    return RedirectResponse("/calendars?notice=read", status_code=303)

@@ -4,18 +4,16 @@ a booking. Works without JavaScript; the token in the address is the only creden
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from itertools import groupby
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from bookwithme.bookings import service as bookings
 from bookwithme.errors import DomainError, InvalidInput
-from bookwithme.i18n import day_label, translations, when
+from bookwithme.i18n import times_by_day, translations, when
 from bookwithme.models import Booking, User, utcnow
 from bookwithme.scheduling import service as scheduling
 from bookwithme.web.deps import SessionDep, SettingsDep
@@ -71,20 +69,8 @@ def _manage_page(
                 booking.id,
                 bookings.booking_rules(bookable, booking),
             )
-            others = [s for s in slots if s.start != booking.start_at]  # not where it already is
-            for day, group in groupby(others, key=lambda s: s.start.astimezone(tz).date()):
-                days.append(
-                    (
-                        day_label(day, lang),
-                        [
-                            (
-                                s.start.astimezone(tz).isoformat(),
-                                format_time(s.start, "HH:mm", tzinfo=tz, locale=lang),
-                            )
-                            for s in group
-                        ],
-                    )
-                )
+            others = [s.start for s in slots if s.start != booking.start_at]  # not where it is
+            days = [(label, times) for _, label, times in times_by_day(others, zone, lang)]
     return render(
         request,
         "public/manage.html",

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 
 from bookwithme.errors import InvalidInput
 from bookwithme.instants import in_zone
+from bookwithme.scheduling.service import plausible
 from bookwithme.scheduling.slots import localize
 from bookwithme.timezones import is_valid_zone
 
@@ -25,7 +26,7 @@ class ItemList(BaseModel, Generic[T]):
 
 def zone_query(
     tz: Annotated[
-        str | None, Query(max_length=64, description="Give instants in this IANA zone")
+        str | None, Query(max_length=64, description="An IANA time zone, such as Europe/Paris")
     ] = None,
 ) -> str | None:
     if tz is not None and not is_valid_zone(tz):
@@ -71,9 +72,7 @@ def bound(value: str | None, name: str, zone: str, *, end: bool) -> datetime | N
         return None
     try:
         if _DATE.match(value):
-            day = date.fromisoformat(value)
-            if not date(1970, 1, 1) <= day <= date(2200, 12, 31):
-                raise ValueError
+            day = plausible(date.fromisoformat(value), name)
             return localize(day + timedelta(days=1 if end else 0), 0, ZoneInfo(zone))
         instant = datetime.fromisoformat(value)
         if instant.tzinfo is None:

@@ -20,7 +20,6 @@ from bookwithme.bookings.schemas import (
     CancelIn,
     RescheduleIn,
 )
-from bookwithme.errors import InvalidInput
 from bookwithme.instants import in_zone
 from bookwithme.meeting_types.schemas import PublicMeetingTypeOut
 from bookwithme.meeting_types.service import public_type_out
@@ -28,7 +27,6 @@ from bookwithme.models import Booking, utcnow
 from bookwithme.scheduling import service as scheduling
 from bookwithme.scheduling.service import Bookable
 from bookwithme.scheduling.slots import SlotRules
-from bookwithme.timezones import is_valid_zone
 from bookwithme.web.api.common import json_in_zone, zone_query
 from bookwithme.web.deps import SessionDep, SettingsDep
 from bookwithme.web.middleware import CACHE_UNTIL_HEADER
@@ -75,13 +73,8 @@ class SlotQuery(BaseModel):
 async def _slot_query(
     start: Annotated[date | None, Query(description="First date, in tz")] = None,
     end: Annotated[date | None, Query(description="Last date, in tz (at most 62 days)")] = None,
-    tz: Annotated[str | None, Query(max_length=64, description="IANA time zone")] = None,
+    tz: Annotated[str | None, Depends(zone_query)] = None,
 ) -> SlotQuery:
-    if tz is not None and not is_valid_zone(tz):
-        raise InvalidInput(
-            f"tz: '{tz}' is not a known IANA time zone, such as Europe/Paris",
-            details=[{"field": "tz", "message": "not a known IANA time zone"}],
-        )
     return SlotQuery(start=start, end=end, tz=tz)
 
 
