@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -14,7 +15,7 @@ from starlette.responses import JSONResponse
 from bookwithme import __version__
 from bookwithme.cache import answer_cache_for
 from bookwithme.config import Settings
-from bookwithme.db import make_engine, make_session_factory
+from bookwithme.db import REQUEST_CONNECTIONS, make_engine, make_session_factory
 from bookwithme.paths import STATIC_DIR
 from bookwithme.web import (
     pages_accounts,
@@ -23,6 +24,7 @@ from bookwithme.web import (
     pages_organizer,
     pages_public,
 )
+from bookwithme.web.admission import Admission
 from bookwithme.web.api import router as api_router
 from bookwithme.web.errors import install_error_handlers
 from bookwithme.web.middleware import (
@@ -47,6 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Threads for sync routes and dependencies: more than the requests the database
+        # gate admits at once, so an admitted request always finds one to finish on.
+        limiter = to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, REQUEST_CONNECTIONS + 16)
         if worker is not None:
             worker.start()
         yield
@@ -67,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = session_factory
     app.state.set_up = False
     app.state.answer_cache = answer_cache
+    app.state.admission = Admission(engine, session_factory, REQUEST_CONNECTIONS)
 
     install_error_handlers(app)
 

@@ -15,7 +15,21 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+from bookwithme.errors import Busy
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Connections per process. Requests use at most REQUEST_CONNECTIONS of them at once (the
+# database gate in web/admission.py); the rest are kept for the background worker and the
+# health check, so a request never waits for a connection. PostgreSQL's max_connections
+# must allow POOL_SIZE + MAX_OVERFLOW for every serve and worker process.
+POOL_SIZE = 20
+MAX_OVERFLOW = 10
+REQUEST_CONNECTIONS = 24
+POOL_TIMEOUT = 10  # seconds; a pool still exhausted after that answers 503
+# PostgreSQL: how long a statement may wait for a row lock (an organizer's bookings held by
+# another server), and how long a transaction may sit idle before the server ends it.
+LOCK_TIMEOUT_MS = 5_000
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
 
 
 def is_sqlite(url: str) -> bool:
@@ -25,6 +39,8 @@ def is_sqlite(url: str) -> bool:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if is_sqlite(url):
         _ensure_sqlite_dir(url)
+        if ":memory:" not in url:
+            _pool_sizes(kwargs)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -36,9 +52,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # psycopg 3 is the driver we ship; accept the plain libpq-style URL too.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    _pool_sizes(kwargs)
+    kwargs.setdefault(
+        "connect_args",
+        {
+            "options": f"-c lock_timeout={LOCK_TIMEOUT_MS} "
+            f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+        },
+    )
     return create_engine(url, **kwargs)
+
+
+def _pool_sizes(kwargs: dict[str, Any]) -> None:
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", MAX_OVERFLOW)
+    kwargs.setdefault("pool_timeout", POOL_TIMEOUT)
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -102,7 +130,7 @@ def _configure_sqlite(engine: Engine) -> None:
         _release(record.info)  # never leave the turn held by a connection back in the pool
 
 
-class DatabaseBusy(Exception):
+class DatabaseBusy(Busy):
     """The database stayed locked by other writers for longer than the busy timeout."""
 
 

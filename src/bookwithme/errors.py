@@ -10,6 +10,7 @@ class DomainError(Exception):
     status_code = 400
     code = "bad_request"
     default_message = "The request could not be processed."
+    retry_after: int | None = None  # seconds, sent as Retry-After
 
     def __init__(self, message: str | None = None, *, details: Any = None) -> None:
         self.message = message or self.default_message
@@ -68,6 +69,22 @@ class TooManyAttempts(DomainError):
     default_message = "Too many failed attempts. Wait a few minutes and try again."
 
     def __init__(self, message: str | None = None, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Busy(DomainError):
+    """The server cannot take this change within a few seconds (a crowd at one organizer,
+    or the database held by other writers); nothing was saved."""
+
+    status_code = 503
+    code = "busy"
+    default_message = (
+        "Many changes are being made at this moment. Nothing was saved; please try again "
+        "in a few seconds."
+    )
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 2) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,7 @@ from bookwithme.errors import (
 from bookwithme.lookup import parse_id
 from bookwithme.meeting_types.schemas import Location
 from bookwithme.meeting_types.service import require_usable
-from bookwithme.models import Booking, MeetingType, PrivateLink, User
+from bookwithme.models import Booking, MeetingType, Page, PrivateLink, User
 from bookwithme.notifications.outbox import enqueue_booking_emails, question_labels
 from bookwithme.paging import page_after
 from bookwithme.scheduling.service import Bookable, bookable_type, is_offered
@@ -92,8 +92,10 @@ def validate_answers(
 
 
 def lock_organizer(session: Session, organizer_id: uuid.UUID) -> None:
-    """One booking write per organizer at a time. On SQLite the request already holds the
-    database's write lock (an IMMEDIATE transaction), so FOR UPDATE is left out there."""
+    """One booking write per organizer at a time (create, reschedule and cancel all take
+    it). On SQLite the request already holds the database's write lock (an IMMEDIATE
+    transaction), so FOR UPDATE is left out there. On PostgreSQL the wait is bounded by
+    ``lock_timeout`` (see ``db.py``): past it the request answers 503."""
     session.execute(select(User.id).where(User.id == organizer_id).with_for_update())
 
 
@@ -242,15 +244,30 @@ def cancel(
     session: Session, booking: Booking, reason: str | None, by: str, now: datetime
 ) -> Booking:
     """Cancel (once; cancelling again changes nothing and sends nothing). A cancelled
-    booking frees its time; both sides get a CANCEL invitation."""
-    if booking.status == "cancelled":
+    booking frees its time; both sides get a CANCEL invitation.
+
+    The change is one conditional UPDATE on the booking's state, so of several cancels at
+    once (double clicks, the invitee and the organizer together, several servers) exactly
+    one takes effect: one sequence bump, one pair of emails. The others wait for the
+    organizer's lock (which a reschedule also takes), find the booking cancelled and answer
+    it unchanged."""
+    lock_organizer(session, booking.user_id)
+    changed = session.execute(
+        update(Booking)
+        .returning(Booking.id)
+        .where(Booking.id == booking.id, Booking.status == "confirmed")
+        .values(
+            status="cancelled",
+            cancelled_at=now,
+            cancel_reason=reason or None,
+            cancelled_by=by,
+            sequence=Booking.sequence + 1,
+        )
+        .execution_options(synchronize_session=False)
+    ).first()
+    session.refresh(booking)
+    if changed is None:
         return booking
-    booking.status = "cancelled"
-    booking.cancelled_at = now
-    booking.cancel_reason = reason or None
-    booking.cancelled_by = by
-    booking.sequence += 1
-    session.flush()
     meeting_type = (
         session.get(MeetingType, booking.meeting_type_id) if booking.meeting_type_id else None
     )
@@ -264,6 +281,32 @@ def cancel(
         now=now,
     )
     return booking
+
+
+# Whose lane a booking change joins (web/admission.py), from the key in its address.
+
+
+def organizer_of_page(session: Session, key: str) -> uuid.UUID | None:
+    return session.scalar(select(Page.user_id).where(Page.key == key))
+
+
+def organizer_of_link(session: Session, token: str) -> uuid.UUID | None:
+    return session.scalar(
+        select(MeetingType.user_id)
+        .join(PrivateLink, PrivateLink.meeting_type_id == MeetingType.id)
+        .where(PrivateLink.token_hash == hash_token(token))
+    )
+
+
+def organizer_of_manage_token(session: Session, token: str) -> uuid.UUID | None:
+    return session.scalar(
+        select(Booking.user_id).where(Booking.manage_token_hash == hash_token(token))
+    )
+
+
+def organizer_of_booking(session: Session, booking_id: str) -> uuid.UUID | None:
+    parsed = parse_id(booking_id)
+    return session.scalar(select(Booking.user_id).where(Booking.id == parsed)) if parsed else None
 
 
 def by_manage_token(session: Session, token: str) -> Booking:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.accounts import service as accounts
 from bookwithme.accounts.sessions import SESSION_COOKIE, decode_session
+from bookwithme.bookings import service as bookings
 from bookwithme.config import Settings
 from bookwithme.db import session_scope
 from bookwithme.errors import Forbidden, Unauthorized
 from bookwithme.models import User
+from bookwithme.web.admission import Admission
 
 
 def get_settings(request: Request) -> Settings:
@@ -25,7 +28,36 @@ def get_settings(request: Request) -> Settings:
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def get_session(request: Request) -> Iterator[Session]:
+def admission_deadline(request: Request) -> float:
+    """The moment this request stops waiting for admission (set by its first gate)."""
+    deadline: float | None = getattr(request.state, "admission_deadline", None)
+    if deadline is None:
+        deadline = request.state.admission_deadline = Admission.deadline()
+    return deadline
+
+
+async def _read_body(request: Request) -> None:
+    """Read the whole body before queueing: a slow client never holds a place."""
+    if request.method in UNSAFE_METHODS:
+        try:
+            await request.body()
+        except RuntimeError:  # "Stream consumed": already read, as a form
+            pass
+
+
+async def admit(request: Request) -> AsyncIterator[None]:
+    """Wait, on the event loop, for a place to run this request's unit of work (see
+    ``web/admission.py``)."""
+    write = request.method in UNSAFE_METHODS
+    await _read_body(request)
+    admission: Admission = request.app.state.admission
+    async with admission.transaction(admission_deadline(request), write=write):
+        yield
+
+
+def get_session(
+    request: Request, _admitted: Annotated[None, Depends(admit, scope="function")]
+) -> Iterator[Session]:
     """One transaction per request: committed before the response is sent when the route
     succeeds, rolled back when anything raises.
 
@@ -39,6 +71,35 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def organizer_lane(param: str, resolve: Callable[[Session, str], uuid.UUID | None]) -> Any:
+    """A dependency that queues the request in the lane of the organizer its address
+    belongs to (``param`` names the path parameter, ``resolve`` finds its organizer), so
+    changes to one organizer's bookings take turns without tying up the server. Put it in
+    the route's ``dependencies``: it must be entered before the session."""
+
+    async def lane(request: Request) -> AsyncIterator[None]:
+        await _read_body(request)
+        admission: Admission = request.app.state.admission
+        deadline = admission_deadline(request)
+        key = str(request.path_params[param])
+        organizer = await admission.organizer_of(param, key, resolve, deadline)
+        if organizer is None:  # unknown: the route answers 404
+            yield
+            return
+        async with admission.lane(organizer, deadline):
+            yield
+
+    return Depends(lane, scope="function")
+
+
+# The lanes of the addresses that create, move or cancel bookings.
+PageLane = organizer_lane("page_key", bookings.organizer_of_page)
+LinkLane = organizer_lane("token", bookings.organizer_of_link)
+ManageLane = organizer_lane("manage_token", bookings.organizer_of_manage_token)
+ManagePageLane = organizer_lane("token", bookings.organizer_of_manage_token)
+BookingLane = organizer_lane("booking_id", bookings.organizer_of_booking)
 
 
 @dataclass(frozen=True)

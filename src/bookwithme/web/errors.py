@@ -11,11 +11,11 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from bookwithme.db import DatabaseBusy
-from bookwithme.errors import AlreadySetUp, DomainError, TooManyAttempts
+from bookwithme.errors import AlreadySetUp, Busy, DomainError
 from bookwithme.web.deps import NotSignedIn
 from bookwithme.web.setup_gate import SetupRequired
 from bookwithme.web.templating import render
@@ -36,6 +36,7 @@ HTTP_CODES = {
     422: "validation_error",
     429: "too_many_requests",
     500: "internal_error",
+    503: "busy",
 }
 HTTP_MESSAGES = {
     404: "Nothing is here. Check the address.",
@@ -134,13 +135,25 @@ def summarize(details: list[dict[str, str]]) -> str:
     return text or "The request is not valid."
 
 
+# SQLSTATEs that mean "others hold what this needs, try again": lock_timeout ran out,
+# a statement was cancelled by a timeout, a serialization failure, a deadlock.
+_RETRYABLE_SQLSTATES = frozenset({"55P03", "57014", "40001", "40P01"})
+
+
+def _is_contention(exc: OperationalError) -> bool:
+    if "database is locked" in str(exc.orig):  # SQLite, after busy_timeout
+        return True
+    return getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+
+
 def _busy_response(request: Request) -> Response:
+    exc = Busy()
     return error_response(
         request,
-        503,
-        "busy",
-        "The server is busy with other changes. Nothing was saved; try again in a moment.",
-        headers={"Retry-After": "2"},
+        exc.status_code,
+        exc.code,
+        exc.message,
+        headers={"Retry-After": str(exc.retry_after)},
     )
 
 
@@ -169,7 +182,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         headers = None
-        if isinstance(exc, TooManyAttempts):
+        if exc.retry_after is not None:
             headers = {"Retry-After": str(exc.retry_after)}
         return error_response(request, exc.status_code, exc.code, exc.message, exc.details, headers)
 
@@ -196,13 +209,14 @@ def install_error_handlers(app: FastAPI) -> None:
             details = [{"field": "", "message": message}]
         return error_response(request, 422, "validation_error", summarize(details), details)
 
-    @app.exception_handler(DatabaseBusy)
-    async def _busy(request: Request, exc: DatabaseBusy) -> Response:
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(request: Request, exc: PoolTimeout) -> Response:
+        log.warning("no database connection free for %s %s", request.method, request.url.path)
         return _busy_response(request)
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError) -> Response:
-        if "database is locked" in str(exc.orig):
+        if _is_contention(exc):
             return _busy_response(request)
         log.exception("database error on %s %s", request.method, request.url.path)
         return error_response(request, 500, "internal_error", HTTP_MESSAGES[500])

@@ -27,7 +27,7 @@ from bookwithme.models import utcnow
 from bookwithme.scheduling import service as scheduling
 from bookwithme.scheduling.service import Bookable
 from bookwithme.timezones import is_valid_zone, known_zones
-from bookwithme.web.deps import SessionDep, SettingsDep
+from bookwithme.web.deps import LinkLane, PageLane, SessionDep, SettingsDep
 from bookwithme.web.forms import form_fields, validate_form
 from bookwithme.web.templating import render
 
@@ -315,7 +315,7 @@ def page_meeting_type(
     return _show(request, session, _page_place(page_key, type_id), tz, first, start)
 
 
-@router.post("/p/{page_key}/{type_id}")
+@router.post("/p/{page_key}/{type_id}", dependencies=[PageLane])
 def book_on_page(
     page_key: str,
     type_id: str,
@@ -339,7 +339,7 @@ def private_link(
     return _show(request, session, _link_place(token), tz, first, start)
 
 
-@router.post("/l/{token}")
+@router.post("/l/{token}", dependencies=[LinkLane])
 def book_through_link(
     token: str, request: Request, fields: FormFields, session: SessionDep, settings: SettingsDep
 ) -> Response:

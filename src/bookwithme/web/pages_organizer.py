@@ -33,7 +33,7 @@ from bookwithme.scheduling import store
 from bookwithme.scheduling.schedules import WEEKDAYS, ScheduleData
 from bookwithme.timezones import known_zones
 from bookwithme.web.api.calendars import read_callers_calendar
-from bookwithme.web.deps import NotSignedIn, PageUser, SessionDep, SettingsDep
+from bookwithme.web.deps import BookingLane, NotSignedIn, PageUser, SessionDep, SettingsDep
 from bookwithme.web.errors import summarize
 from bookwithme.web.forms import form_fields, validate_form
 from bookwithme.web.setup_gate import require_setup
@@ -307,7 +307,7 @@ def bookings_page(
     )
 
 
-@router.post("/bookings/{booking_id}/cancel")
+@router.post("/bookings/{booking_id}/cancel", dependencies=[BookingLane])
 def booking_cancel(
     booking_id: str, fields: FormFields, user: PageUser, session: SessionDep
 ) -> Response:

@@ -16,7 +16,7 @@ from bookwithme.errors import DomainError, InvalidInput
 from bookwithme.i18n import times_by_day, translations, when
 from bookwithme.models import Booking, User, utcnow
 from bookwithme.scheduling import service as scheduling
-from bookwithme.web.deps import SessionDep, SettingsDep
+from bookwithme.web.deps import ManagePageLane, SessionDep, SettingsDep
 from bookwithme.web.forms import form_fields
 from bookwithme.web.templating import render
 
@@ -108,7 +108,7 @@ def manage(
     return _manage_page(request, session, token, booking, start, notice)
 
 
-@router.post("/b/{token}/cancel")
+@router.post("/b/{token}/cancel", dependencies=[ManagePageLane])
 def manage_cancel(token: str, fields: FormFields, session: SessionDep) -> Response:
     booking = bookings.by_manage_token(session, token)
     reason = fields.get("reason", "").strip()[:2000] or None
@@ -116,7 +116,7 @@ def manage_cancel(token: str, fields: FormFields, session: SessionDep) -> Respon
     return RedirectResponse(f"/b/{token}?notice=cancelled", status_code=303)
 
 
-@router.post("/b/{token}/reschedule")
+@router.post("/b/{token}/reschedule", dependencies=[ManagePageLane])
 def manage_reschedule(
     token: str, request: Request, fields: FormFields, session: SessionDep, settings: SettingsDep
 ) -> Response:

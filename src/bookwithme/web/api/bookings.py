@@ -12,7 +12,7 @@ from bookwithme.bookings import service as bookings
 from bookwithme.bookings.schemas import BookingOut, CancelIn
 from bookwithme.models import utcnow
 from bookwithme.web.api.common import json_in_zone, window, zone_query
-from bookwithme.web.deps import CurrentUser, SessionDep
+from bookwithme.web.deps import BookingLane, CurrentUser, SessionDep
 
 router = APIRouter(tags=["bookings"])
 
@@ -58,7 +58,7 @@ def get_booking(booking_id: str, user: CurrentUser, session: SessionDep, tz: Zon
     )
 
 
-@router.post("/bookings/{booking_id}/cancel")
+@router.post("/bookings/{booking_id}/cancel", dependencies=[BookingLane])
 def cancel_booking(
     booking_id: str, user: CurrentUser, session: SessionDep, body: CancelIn | None = None
 ) -> BookingOut:

@@ -28,7 +28,7 @@ from bookwithme.scheduling import service as scheduling
 from bookwithme.scheduling.service import Bookable
 from bookwithme.scheduling.slots import SlotRules
 from bookwithme.web.api.common import json_in_zone, zone_query
-from bookwithme.web.deps import SessionDep, SettingsDep
+from bookwithme.web.deps import LinkLane, ManageLane, PageLane, SessionDep, SettingsDep
 from bookwithme.web.middleware import CACHE_UNTIL_HEADER
 
 router = APIRouter(prefix="/public", tags=["invitee"])
@@ -156,7 +156,9 @@ def _created(booking: Booking, token: str, settings: SettingsDep) -> BookingCrea
     )
 
 
-@router.post("/pages/{page_key}/meeting-types/{type_id}/bookings", status_code=201)
+@router.post(
+    "/pages/{page_key}/meeting-types/{type_id}/bookings", status_code=201, dependencies=[PageLane]
+)
 def book_through_page(
     page_key: str,
     type_id: str,
@@ -172,7 +174,7 @@ def book_through_page(
     return _created(booking, token, settings)
 
 
-@router.post("/links/{token}/bookings", status_code=201)
+@router.post("/links/{token}/bookings", status_code=201, dependencies=[LinkLane])
 def book_through_link(
     token: str, body: BookingCreate, request: Request, session: SessionDep, settings: SettingsDep
 ) -> BookingCreated:
@@ -200,7 +202,7 @@ def reschedule_slots(
     return slots_response(request, session, bookable, query, utcnow(), booking.id, rules)
 
 
-@router.post("/bookings/{manage_token}/reschedule")
+@router.post("/bookings/{manage_token}/reschedule", dependencies=[ManageLane])
 def reschedule_booking(
     manage_token: str, body: RescheduleIn, session: SessionDep, settings: SettingsDep
 ) -> BookingOut:
@@ -209,7 +211,7 @@ def reschedule_booking(
     return bookings.booking_out(bookings.reschedule(session, booking, body.start, utcnow(), url))
 
 
-@router.post("/bookings/{manage_token}/cancel")
+@router.post("/bookings/{manage_token}/cancel", dependencies=[ManageLane])
 def cancel_booking(
     manage_token: str, session: SessionDep, body: CancelIn | None = None
 ) -> BookingOut:

@@ -1,0 +1,202 @@
+"""Admission: which requests may use the database now, and in what order.
+
+A crowd (a link shared with a class, 150 people booking one organizer in the same minute)
+must cost the server bounded work. Requests that touch the database wait their turn here,
+on the event loop, where waiting costs nothing: never in a worker thread and never
+holding a pool connection or a lock. Three kinds of gate, entered in this order:
+
+1. **the organizer's lane** (booking, reschedule, cancel): one change per organizer at a
+   time in this process, so a crowd at one organizer takes one place in the queues below
+   and other organizers' invitees are not held up behind it;
+2. **the writer gate** (SQLite only): one writing request at a time in this process,
+   matching SQLite's single writer, so no thread ever blocks on the database's write lock;
+3. **the database gate**: at most as many requests at once as the connection pool and the
+   thread pool can serve, so a request that holds a connection always finds a thread to
+   finish on.
+
+Every wait is bounded: a request that cannot be admitted within ``MAX_WAIT`` seconds
+(counted from its first gate), or that joins a queue whose expected wait is already longer
+than that, is answered 503 with ``Retry-After`` at once. Correctness never depends on
+these gates: the database decides (SQLite's write lock, PostgreSQL's row locks and
+exclusion constraint); the gates only keep the server responsive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from anyio import to_thread
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bookwithme.errors import Busy
+
+MAX_WAIT = 8.0  # seconds a request may wait for admission, all gates together
+LANE_MAX_WAITING = 500  # per organizer and process; beyond it the answer is 503 at once
+KNOWN_ORGANIZERS = 10_000  # keys (page keys, link and manage tokens) remembered per process
+
+
+class _Waiter:
+    __slots__ = ("future", "granted", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[None] = loop.create_future()
+        self.granted = False
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class Gate:
+    """A first-come, first-served semaphore for coroutines with a bounded wait.
+
+    It also keeps a moving average of how long a holder keeps its place, so a newcomer who
+    would certainly wait past the deadline is told so at once instead of after waiting.
+    A server has one event loop, but the state is guarded by a lock and waiters are woken
+    on their own loop, so several loops (test clients) may share one gate."""
+
+    def __init__(self, name: str, capacity: int, max_waiting: int = 10_000) -> None:
+        self.name = name
+        self.capacity = capacity
+        self.max_waiting = max_waiting
+        self._free = capacity
+        self._waiters: deque[_Waiter] = deque()
+        self._hold = 0.0  # seconds, exponentially weighted
+        self._lock = threading.Lock()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    @property
+    def idle(self) -> bool:
+        return self._free == self.capacity and not self._waiters
+
+    def _expected_wait(self) -> float:
+        return (len(self._waiters) + 1) * self._hold / self.capacity
+
+    async def acquire(self, deadline: float) -> None:
+        loop = asyncio.get_running_loop()
+        remaining = deadline - loop.time()
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return
+            if (
+                len(self._waiters) >= self.max_waiting
+                or remaining <= 0
+                or self._expected_wait() > remaining
+            ):
+                raise Busy()
+            waiter = _Waiter(loop)
+            self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter.future), remaining)
+        except BaseException as exc:  # timed out, or the request itself was cancelled
+            with self._lock:
+                granted = waiter.granted
+                if not granted:
+                    self._waiters.remove(waiter)
+            if granted:
+                self.release(0.0)  # handed over just as we gave up: pass it on
+            if isinstance(exc, TimeoutError):
+                raise Busy() from None
+            raise
+
+    def release(self, held: float) -> None:
+        with self._lock:
+            if held:
+                self._hold = held if not self._hold else 0.8 * self._hold + 0.2 * held
+            if not self._waiters:
+                self._free += 1
+                return
+            waiter = self._waiters.popleft()  # the place passes straight to the next in line
+            waiter.granted = True
+        waiter.loop.call_soon_threadsafe(_wake, waiter.future)
+
+    @asynccontextmanager
+    async def held(self, deadline: float) -> AsyncIterator[None]:
+        await self.acquire(deadline)
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            self.release(time.monotonic() - began)
+
+
+Resolver = Callable[[Session, str], uuid.UUID | None]
+
+
+class Admission:
+    """The gates of one server process (see the module's description)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        factory: sessionmaker[Session],
+        request_connections: int,
+    ) -> None:
+        self.factory = factory
+        self.database = Gate("database", request_connections)
+        self.writer = Gate("writer", 1) if engine.dialect.name == "sqlite" else None
+        self._lanes: dict[uuid.UUID, Gate] = {}
+        self._organizers: OrderedDict[tuple[str, str], uuid.UUID] = OrderedDict()
+
+    @staticmethod
+    def deadline() -> float:
+        return asyncio.get_running_loop().time() + MAX_WAIT
+
+    @asynccontextmanager
+    async def transaction(self, deadline: float, *, write: bool) -> AsyncIterator[None]:
+        """A place to run one unit of work: the writer gate first when it writes (SQLite),
+        so a request waiting to write holds no database place meanwhile."""
+        if write and self.writer is not None:
+            async with self.writer.held(deadline), self.database.held(deadline):
+                yield
+        else:
+            async with self.database.held(deadline):
+                yield
+
+    @asynccontextmanager
+    async def lane(self, organizer_id: uuid.UUID, deadline: float) -> AsyncIterator[None]:
+        """One booking change per organizer at a time in this process."""
+        gate = self._lanes.get(organizer_id)
+        if gate is None:
+            gate = self._lanes[organizer_id] = Gate("lane", 1, LANE_MAX_WAITING)
+        try:
+            async with gate.held(deadline):
+                yield
+        finally:
+            if gate.idle:
+                self._lanes.pop(organizer_id, None)
+
+    async def organizer_of(
+        self, kind: str, key: str, resolve: Resolver, deadline: float
+    ) -> uuid.UUID | None:
+        """Whose lane a request joins, from the key in its address (a page key, a private
+        link or manage token, a booking id): remembered, since none of them changes owner."""
+        known = self._organizers.get((kind, key))
+        if known is not None:
+            self._organizers.move_to_end((kind, key))
+            return known
+
+        def read() -> uuid.UUID | None:
+            with self.factory() as session:
+                return resolve(session, key)
+
+        async with self.database.held(deadline):
+            found = await to_thread.run_sync(read)
+        if found is not None:
+            self._organizers[(kind, key)] = found
+            if len(self._organizers) > KNOWN_ORGANIZERS:
+                self._organizers.popitem(last=False)
+        return found
