@@ -76,7 +76,10 @@ def serve(
     settings = Settings()
     migrate.upgrade(settings.resolved_database_url)
     typer.echo(f"bookwithme is serving {settings.base_url} (listening on {host}:{port})")
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, log_level="info")
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 by
+    # itself. The client address is worked out in one place, from TRUSTED_PROXIES
+    # (web/deps.py client_address), and the scheme of links comes from BASE_URL.
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False, log_level="info")
 
 
 @app.command()

@@ -6,9 +6,12 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bookwithme.proxies import IPNetwork, parse_networks
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 
@@ -30,6 +33,9 @@ class Settings(BaseSettings):
     # Keep rendered slot answers until the database or the clock changes them (SQLite only;
     # see bookwithme/cache.py). Off only to measure or to rule it out when debugging.
     cache_answers: bool = True
+    # The reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks,
+    # comma-separated); empty: nobody's, the client is the connection's peer.
+    trusted_proxies: Annotated[tuple[IPNetwork, ...], NoDecode] = ()
 
     @field_validator("base_url")
     @classmethod
@@ -40,6 +46,15 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        if isinstance(value, str) or (
+            isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+        ):
+            return parse_networks(value)
+        return value
 
     @property
     def resolved_database_url(self) -> str:

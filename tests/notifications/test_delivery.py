@@ -234,6 +234,52 @@ def test_a_crash_loses_no_email_and_sends_none_twice(
     assert len(message_ids) == 2
 
 
+def test_a_crash_mid_batch_resends_only_what_the_server_had_not_accepted(
+    ada: Page,
+    session_factory: sessionmaker[Session],
+    session: Session,
+    smtp: tuple[Inbox, SMTPSender],
+) -> None:
+    inbox, sender = smtp
+    for hour in (9, 11, 14):
+        ada.book(at(next_monday(), hour))  # six emails in the outbox
+
+    class Crash(BaseException):
+        pass
+
+    class DiesAfterThree:
+        """Hands three messages to the real SMTP server, then the process dies."""
+
+        def __init__(self) -> None:
+            self.sent = 0
+
+        def send(self, message):  # type: ignore[no-untyped-def]
+            if self.sent == 3:
+                raise Crash
+            sender.send(message)
+            self.sent += 1
+
+        def close(self) -> None:
+            sender.close()
+
+    now = utcnow()
+    with pytest.raises(Crash):
+        deliver_due(session_factory, DiesAfterThree(), MAIL_FROM, "dead-worker", now=now)
+    session.rollback()
+    rows = session.scalars(select(OutboxMessage)).all()
+    assert sorted(r.status for r in rows) == ["pending"] * 3 + ["sent"] * 3
+    assert len(inbox.messages) == 3
+    # The rest waits for the lease (renewed after each message) to run out, then goes once.
+    later = now + LEASE + timedelta(seconds=5)
+    assert deliver_due(session_factory, sender, MAIL_FROM, "new-worker", now=later) == 3
+    assert deliver_due(session_factory, sender, MAIL_FROM, "new-worker", now=later + LEASE) == 0
+    message_ids = [m["Message-ID"] for m in inbox.messages]
+    assert len(message_ids) == 6 and len(set(message_ids)) == 6
+    session.rollback()
+    stored = {r.message_id for r in session.scalars(select(OutboxMessage))}
+    assert stored == set(message_ids)
+
+
 @pytest.mark.parametrize(
     ("url", "problem"),
     [

@@ -60,14 +60,20 @@ class ApiToken(IdMixin, Base):
 
 class SignInAttempt(IdMixin, Base):
     """A failed sign-in, kept for a while to slow down password guessing per account
-    and per client address (shared by every server process through the database)."""
+    and per client address (shared by every server process through the database); see
+    ``accounts/ratelimit.py``."""
 
     __tablename__ = "sign_in_attempts"
     __table_args__ = (
         Index(None, "email", "created_at"),
         Index(None, "client_address", "created_at"),
+        Index(None, "device", "created_at"),
     )
 
     email: Mapped[str] = mapped_column(String(254))
+    # The address, or the /64 network of an IPv6 address.
     client_address: Mapped[str] = mapped_column(String(64))
+    # The known-device id of a browser that had signed in to this account before; null
+    # for every other attempt.
+    device: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,12 +1,15 @@
 """Delivering the outbox: claim due messages with a lease, send them over SMTP, record the
 result; failures are retried with exponential backoff.
 
-Several workers may run at once (``serve`` processes and ``bookwithme worker``): a message is
-claimed by one of them for ``LEASE`` and only its holder may mark it. A worker that dies
-mid-way leaves its lease to expire and the message is picked up again, so nothing written to
-the outbox is lost. Delivery is at least once: if a worker dies after the SMTP server
-accepted a batch but before recording it, those messages are sent again (with the same
-Message-IDs, which mail systems use to drop duplicates).
+Several workers may run at once (``serve`` processes and ``bookwithme worker``): a batch is
+claimed by one of them for ``LEASE`` and only its holder may mark it. Each message is marked
+sent in its own transaction right after the SMTP server accepted it (and the lease of the
+rest of the batch is renewed there), so a worker that dies mid-batch leaves behind only the
+messages the server had not accepted; they are picked up again when the lease runs out.
+Nothing written to the outbox is lost, and the only message that can go out twice is one
+accepted in the instant between the server's "250 OK" and that commit; it keeps its
+Message-ID, which mail systems use to drop duplicates. (SMTP has no way to close that last
+window: the server may have accepted a message whose answer never arrived.)
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +34,7 @@ from bookwithme.models import OutboxMessage, utcnow
 
 log = logging.getLogger("bookwithme.delivery")
 
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(seconds=60)  # renewed after each message of a batch
 BATCH = 20
 MAX_ATTEMPTS = 12  # about a day and a half of retries
 FIRST_RETRY = timedelta(seconds=30)
@@ -219,39 +223,61 @@ def _send_claimed(
     now: datetime,
     claimed: list[OutboxMessage],
 ) -> int:
-    """Send the batch over one connection, then record every result in one transaction
-    (one turn at the database's write lock per batch, not per message)."""
-    errors: dict[uuid.UUID, str | None] = {}
+    """Send the batch over one connection, recording each message as soon as the server
+    has answered for it."""
+    sent = 0
+    rest = [row.id for row in claimed]
+    began = time.monotonic()
     for row in claimed:
+        rest.remove(row.id)
         try:
             sender.send(build_message(row, mail_from))
-            errors[row.id] = None
+            error = None
         except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            errors[row.id] = f"{type(exc).__name__}: {exc}"[:2000]
-            log.warning("delivery of %s to %s failed: %s", row.id, row.recipient, errors[row.id])
-    if not errors:
-        return 0
-    sent = 0
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            log.warning("delivery of %s to %s failed: %s", row.id, row.recipient, error)
+        renewed = now + timedelta(seconds=time.monotonic() - began) + LEASE
+        if _record(factory, worker, now, row.id, error, rest, renewed) and error is None:
+            sent += 1
+    return sent
+
+
+def _record(
+    factory: sessionmaker[Session],
+    worker: str,
+    now: datetime,
+    message_id: uuid.UUID,
+    error: str | None,
+    rest: list[uuid.UUID],
+    renewed: datetime,
+) -> bool:
+    """Record one message's result if this worker still holds it, and renew the lease of
+    the rest of its batch; False when the lease had run out and gone to another worker."""
     with session_scope(factory, write=True) as session:
-        held = session.scalars(
+        current = session.scalar(
             select(OutboxMessage)
-            .where(OutboxMessage.id.in_(list(errors)), OutboxMessage.locked_by == worker)
+            .where(OutboxMessage.id == message_id, OutboxMessage.locked_by == worker)
             .with_for_update()
         )
-        for current in held:  # rows whose lease ran out and went to another worker are skipped
-            error = errors[current.id]
-            current.attempts += 1
-            current.locked_by = None
-            current.locked_until = None
-            if error is None:
-                current.status = "sent"
-                current.sent_at = utcnow()
-                current.last_error = None
-                sent += 1
+        if rest:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(rest), OutboxMessage.locked_by == worker)
+                .values(locked_until=renewed)
+            )
+        if current is None:
+            return False
+        current.attempts += 1
+        current.locked_by = None
+        current.locked_until = None
+        if error is None:
+            current.status = "sent"
+            current.sent_at = utcnow()
+            current.last_error = None
+        else:
+            current.last_error = error
+            if current.attempts >= MAX_ATTEMPTS:
+                current.status = "failed"
             else:
-                current.last_error = error
-                if current.attempts >= MAX_ATTEMPTS:
-                    current.status = "failed"
-                else:
-                    current.next_attempt_at = now + backoff(current.attempts)
-    return sent
+                current.next_attempt_at = now + backoff(current.attempts)
+        return True

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from bookwithme import proxies
 from bookwithme.accounts import service as accounts
 from bookwithme.accounts.sessions import SESSION_COOKIE, decode_session
 from bookwithme.bookings import service as bookings
@@ -177,4 +178,10 @@ OptionalPageUser = Annotated[User | None, Depends(optional_page_user)]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address: the connection's peer, or, when the peer is one of
+    ``TRUSTED_PROXIES``, the address its ``X-Forwarded-For`` names (see ``proxies.py``)."""
+    return proxies.client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        get_settings(request).trusted_proxies,
+    )
