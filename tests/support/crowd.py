@@ -8,13 +8,18 @@ organizer whose one free morning offers 16 overlapping starts (a 30-minute type 
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,7 +31,6 @@ from bookwithme.db import make_engine, make_session_factory, session_scope
 from bookwithme.meeting_types import service as meeting_types
 from bookwithme.meeting_types.schemas import MeetingTypeCreate
 from bookwithme.models import utcnow
-from bookwithme.security import new_token
 
 ROOT = Path(__file__).resolve().parents[2]
 CANDIDATE_STARTS = 16
@@ -39,23 +43,33 @@ class Organizer:
     type_id: str
     day: date
     token: str
+    step: int = 15
+    count: int = CANDIDATE_STARTS
 
     def starts(self) -> list[datetime]:
         first = datetime(self.day.year, self.day.month, self.day.day, 9, tzinfo=UTC)
-        return [first + timedelta(minutes=15 * k) for k in range(CANDIDATE_STARTS)]
+        return [first + timedelta(minutes=self.step * k) for k in range(self.count)]
 
     def bookings_path(self) -> str:
         return f"/api/v1/public/pages/{self.key}/meeting-types/{self.type_id}/bookings"
 
 
-def prepare_organizer(database_url: str, email: str, day: date | None = None) -> Organizer:
-    """A published organizer with one 30-minute type, bookable on one day from 09:00 to
-    13:15 UTC every 15 minutes: 16 candidate starts, each overlapping its neighbours."""
+def prepare_organizer(
+    database_url: str,
+    email: str,
+    *,
+    duration: int = 30,
+    step: int = 15,
+    until: str = "13:15",
+) -> Organizer:
+    """A published organizer with one type bookable on one day from 09:00 UTC to ``until``:
+    by default 30 minutes every 15 minutes, 16 candidate starts, each overlapping its
+    neighbours."""
     engine = make_engine(database_url)
     factory = make_session_factory(engine)
-    day = day or (utcnow() + timedelta(days=3)).date()
+    day = (utcnow() + timedelta(days=3)).date()
     hours = {
-        d: [{"start": "09:00", "end": "13:15"}]
+        d: [{"start": "09:00", "end": until}]
         for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     }
     try:
@@ -70,8 +84,8 @@ def prepare_organizer(database_url: str, email: str, day: date | None = None) ->
                 MeetingTypeCreate.model_validate(
                     {
                         "title": "Office hours",
-                        "duration_minutes": 30,
-                        "slot_interval_minutes": 15,
+                        "duration_minutes": duration,
+                        "slot_interval_minutes": step,
                         "availability": {
                             "time_zone": "UTC",
                             "weekly": hours,
@@ -83,7 +97,9 @@ def prepare_organizer(database_url: str, email: str, day: date | None = None) ->
             page = meeting_types.get_page(session, user)
             meeting_types.publish(session, user, page, False, utcnow())
             _, token = accounts.create_api_token(session, user, "crowd")
-            return Organizer(email, page.key, str(mt.id), day, token)
+            h, m = (int(x) for x in until.split(":"))
+            starts = ((h - 9) * 60 + m - duration) // step + 1
+            return Organizer(email, page.key, str(mt.id), day, token, step, starts)
     finally:
         engine.dispose()
 
@@ -197,14 +213,29 @@ async def _crowd(
     invitees: int,
     timeout: float,
     seed: int,
+    distinct: bool,
+    on_answer: Callable[[int], None] | None,
 ) -> CrowdResult:
     rng = random.Random(seed)
     starts = organizer.starts()
+    if distinct:
+        assert invitees <= len(starts)
+        rng.shuffle(starts)
+    answered = 0
     limits = httpx.Limits(max_connections=invitees, max_keepalive_connections=0)
     gate = asyncio.Event()
 
     async def one(client: httpx.AsyncClient, n: int) -> Answer:
-        start = rng.choice(starts).isoformat().replace("+00:00", "Z")
+        nonlocal answered
+        answer = await attempt(client, n)
+        answered += 1
+        if on_answer is not None:
+            on_answer(answered)
+        return answer
+
+    async def attempt(client: httpx.AsyncClient, n: int) -> Answer:
+        chosen = starts[n] if distinct else rng.choice(starts)
+        start = chosen.isoformat().replace("+00:00", "Z")
         body = {
             "start": start,
             "name": f"Invitee {n}",
@@ -245,11 +276,44 @@ def crowd(
     invitees: int = 150,
     timeout: float = 60.0,
     seed: int = 1,
+    *,
+    distinct: bool = False,
+    on_answer: Callable[[int], None] | None = None,
 ) -> CrowdResult:
     """``invitees`` booking POSTs at once, spread over ``base_urls``, each at one of the
-    organizer's 16 candidate starts."""
-    return asyncio.run(_crowd(base_urls, organizer, invitees, timeout, seed))
+    organizer's candidate starts (at random, or each a different one with ``distinct``);
+    ``on_answer(n)`` is called as the n-th answer arrives."""
+    return asyncio.run(_crowd(base_urls, organizer, invitees, timeout, seed, distinct, on_answer))
 
 
-def new_email() -> str:
-    return f"organizer-{new_token()[:10].lower()}@example.com"
+class Inbox:
+    """A real SMTP server (aiosmtpd) that keeps the Message-ID and recipient of every
+    message it accepts. ``before_accepting(n)`` runs as the n-th message arrives, before
+    it is accepted; if it returns False the message is refused (451) and not kept."""
+
+    def __init__(self, before_accepting: Callable[[int], bool] | None = None) -> None:
+        self.accepted: list[tuple[str, str, str]] = []  # (Message-ID, To, Subject)
+        self.before_accepting = before_accepting
+        self.arrivals = 0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.arrivals += 1
+            arrival = self.arrivals
+        if self.before_accepting is not None and not self.before_accepting(arrival):
+            return "451 Requested action aborted"
+        with self._lock:
+            self.accepted.append((message["Message-ID"], message["To"], message["Subject"]))
+        return "250 Message accepted for delivery"
+
+    def message_ids(self) -> Counter[str]:
+        with self._lock:
+            return Counter(m for m, _, _ in self.accepted)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
