@@ -13,6 +13,7 @@ acknowledged booking and sends no email twice.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -130,7 +131,7 @@ def confirmed(engine: Engine, organizer: Organizer) -> list[Booking]:
 
 
 def assert_no_overlap(bookings: list[Booking]) -> None:
-    for earlier, later in zip(bookings, bookings[1:], strict=False):
+    for earlier, later in itertools.pairwise(bookings):
         assert earlier.blocked_end_at <= later.blocked_start_at, (earlier.id, later.id)
 
 
