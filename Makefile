@@ -44,6 +44,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m tests.benchmarks.bench_http
 	$(BIN)/python -m tests.benchmarks.bench_bookings
 	$(BIN)/python -m tests.benchmarks.bench_calendars
+	$(BIN)/python -m tests.benchmarks.bench_crowd
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,3 +8,8 @@ app = FastAPI()
 @app.get("/bare")
 async def bare() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@app.post("/bare", status_code=201)
+async def bare_post(body: dict[str, str]) -> dict[str, str]:
+    return {"status": "ok"}
