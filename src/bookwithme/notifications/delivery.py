@@ -224,10 +224,10 @@ def _send_claimed(
     claimed: list[OutboxMessage],
 ) -> int:
     """Send the batch over one connection, recording each message as soon as the server
-    has answered for it."""
+    has answered for it; the lease of the rest of the batch is renewed as time goes by."""
     sent = 0
     rest = [row.id for row in claimed]
-    began = time.monotonic()
+    began = renewed_at = time.monotonic()
     for row in claimed:
         rest.remove(row.id)
         try:
@@ -236,48 +236,58 @@ def _send_claimed(
         except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:2000]
             log.warning("delivery of %s to %s failed: %s", row.id, row.recipient, error)
-        renewed = now + timedelta(seconds=time.monotonic() - began) + LEASE
-        if _record(factory, worker, now, row.id, error, rest, renewed) and error is None:
-            sent += 1
+        renew: datetime | None = None
+        if rest and time.monotonic() - renewed_at > LEASE.total_seconds() / 4:
+            renewed_at = time.monotonic()
+            renew = now + timedelta(seconds=renewed_at - began) + LEASE
+        with session_scope(factory, write=True) as session:
+            if renew is not None:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(rest), OutboxMessage.locked_by == worker)
+                    .values(locked_until=renew)
+                )
+            if error is None:
+                sent += _mark_sent(session, worker, row.id)
+            else:
+                _mark_failed(session, worker, row.id, error, now)
     return sent
 
 
-def _record(
-    factory: sessionmaker[Session],
-    worker: str,
-    now: datetime,
-    message_id: uuid.UUID,
-    error: str | None,
-    rest: list[uuid.UUID],
-    renewed: datetime,
-) -> bool:
-    """Record one message's result if this worker still holds it, and renew the lease of
-    the rest of its batch; False when the lease had run out and gone to another worker."""
-    with session_scope(factory, write=True) as session:
-        current = session.scalar(
-            select(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.locked_by == worker)
-            .with_for_update()
+def _mark_sent(session: Session, worker: str, message_id: uuid.UUID) -> int:
+    """One statement, and only while this worker still holds the message (its lease may
+    have run out and gone to another worker)."""
+    done = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.locked_by == worker)
+        .values(
+            status="sent",
+            sent_at=utcnow(),
+            last_error=None,
+            attempts=OutboxMessage.attempts + 1,
+            locked_by=None,
+            locked_until=None,
         )
-        if rest:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(rest), OutboxMessage.locked_by == worker)
-                .values(locked_until=renewed)
-            )
-        if current is None:
-            return False
-        current.attempts += 1
-        current.locked_by = None
-        current.locked_until = None
-        if error is None:
-            current.status = "sent"
-            current.sent_at = utcnow()
-            current.last_error = None
-        else:
-            current.last_error = error
-            if current.attempts >= MAX_ATTEMPTS:
-                current.status = "failed"
-            else:
-                current.next_attempt_at = now + backoff(current.attempts)
-        return True
+        .returning(OutboxMessage.id)
+    ).first()
+    return 0 if done is None else 1
+
+
+def _mark_failed(
+    session: Session, worker: str, message_id: uuid.UUID, error: str, now: datetime
+) -> None:
+    current = session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.locked_by == worker)
+        .with_for_update()
+    )
+    if current is None:
+        return
+    current.attempts += 1
+    current.locked_by = None
+    current.locked_until = None
+    current.last_error = error
+    if current.attempts >= MAX_ATTEMPTS:
+        current.status = "failed"
+    else:
+        current.next_attempt_at = now + backoff(current.attempts)
