@@ -1,0 +1,119 @@
+"""The gates requests wait at (web/admission.py): first come, first served, bounded waits,
+and no place lost when a waiter gives up or is cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from bookwithme.errors import Busy
+from bookwithme.web.admission import Gate
+
+
+def run(coroutine):  # type: ignore[no-untyped-def]
+    return asyncio.run(coroutine)
+
+
+def test_places_pass_to_waiters_in_the_order_they_came() -> None:
+    async def scenario() -> list[int]:
+        gate = Gate("test", capacity=1)
+        deadline = asyncio.get_running_loop().time() + 5
+        order: list[int] = []
+
+        async def visitor(n: int) -> None:
+            async with gate.held(deadline):
+                order.append(n)
+                await asyncio.sleep(0.001)
+
+        tasks = []
+        for n in range(20):
+            tasks.append(asyncio.create_task(visitor(n)))
+            await asyncio.sleep(0)  # each arrives after the previous one
+        await asyncio.gather(*tasks)
+        assert gate.idle
+        return order
+
+    assert run(scenario()) == list(range(20))
+
+
+def test_a_wait_past_the_deadline_is_busy_and_gives_its_place_back() -> None:
+    async def scenario() -> None:
+        gate = Gate("test", capacity=1)
+        loop = asyncio.get_running_loop()
+        await gate.acquire(loop.time() + 5)  # held by someone slow
+        with pytest.raises(Busy) as refused:
+            await gate.acquire(loop.time() + 0.05)
+        assert refused.value.status_code == 503 and refused.value.retry_after
+        assert gate.waiting == 0
+        gate.release(0.01)
+        assert gate.idle
+
+    run(scenario())
+
+
+def test_a_newcomer_who_would_surely_wait_too_long_is_told_at_once() -> None:
+    async def scenario() -> None:
+        gate = Gate("test", capacity=1)
+        loop = asyncio.get_running_loop()
+        await gate.acquire(loop.time() + 5)
+        gate.release(2.0)  # each turn has been taking two seconds
+        await gate.acquire(loop.time() + 5)
+        waiters = [asyncio.create_task(gate.acquire(loop.time() + 5)) for _ in range(3)]
+        await asyncio.sleep(0)
+        began = loop.time()
+        with pytest.raises(Busy):
+            await gate.acquire(loop.time() + 5)  # four turns of 2 s ahead: past 5 s
+        assert loop.time() - began < 0.5
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+        assert gate.waiting == 0
+
+    run(scenario())
+
+
+def test_a_cancelled_waiter_that_was_just_handed_the_place_passes_it_on() -> None:
+    async def scenario() -> None:
+        gate = Gate("test", capacity=1)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        await gate.acquire(deadline)
+        first = asyncio.create_task(gate.acquire(deadline))
+        second = asyncio.create_task(gate.acquire(deadline))
+        await asyncio.sleep(0)
+        gate.release(0.01)  # handed to ``first``, which is cancelled before it runs
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        await asyncio.wait_for(second, 1)  # the place went on to ``second``
+        gate.release(0.01)
+        assert gate.idle
+
+    run(scenario())
+
+
+def test_one_gate_serves_event_loops_in_several_threads() -> None:
+    gate = Gate("test", capacity=1)
+    inside = 0
+    most = 0
+    lock = threading.Lock()
+
+    async def visit() -> None:
+        nonlocal inside, most
+        deadline = asyncio.get_running_loop().time() + 10
+        for _ in range(50):
+            async with gate.held(deadline):
+                with lock:
+                    inside += 1
+                    most = max(most, inside)
+                await asyncio.sleep(0)
+                with lock:
+                    inside -= 1
+
+    threads = [threading.Thread(target=run, args=(visit(),)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 1 and gate.idle
