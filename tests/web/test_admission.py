@@ -117,3 +117,31 @@ def test_one_gate_serves_event_loops_in_several_threads() -> None:
     for thread in threads:
         thread.join()
     assert most == 1 and gate.idle
+
+
+def test_an_exhausted_connection_pool_answers_503_with_retry_after(
+    settings, monkeypatch: pytest.MonkeyPatch, session_factory
+) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from bookwithme import db
+    from bookwithme.app import create_app
+    from tests.factories import create_account
+
+    account = create_account(session_factory)
+    monkeypatch.setattr(db, "POOL_SIZE", 1)
+    monkeypatch.setattr(db, "MAX_OVERFLOW", 0)
+    monkeypatch.setattr(db, "POOL_TIMEOUT", 0.2)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        taken = app.state.engine.connect()  # the pool's only connection, held elsewhere
+        try:
+            answer = client.get("/api/v1/me", headers=account.headers)
+        finally:
+            taken.close()
+        assert answer.status_code == 503
+        assert answer.json()["error"]["code"] == "busy"
+        assert int(answer.headers["retry-after"]) > 0
+        assert client.get("/api/v1/me", headers=account.headers).json()["email"] == (
+            "ada@example.com"
+        )
