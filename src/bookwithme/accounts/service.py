@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bookwithme.accounts import ratelimit
+from bookwithme.accounts.devices import KnownDevice
 from bookwithme.accounts.passwords import hash_password, needs_rehash, verify_password
 from bookwithme.accounts.sessions import SessionClaims
 from bookwithme.db import begin_immediate, lock_key
@@ -149,20 +150,27 @@ def user_by_email(session: Session, email: str) -> User:
 
 
 def authenticate(
-    session: Session, email: str, password: str, client_address: str, now: datetime
+    session: Session,
+    email: str,
+    password: str,
+    client_address: str,
+    now: datetime,
+    device: KnownDevice | None = None,
 ) -> User | None:
     """The active user with this email and password, or None (and the failure is recorded,
-    so the caller must let the transaction commit). Raises ``TooManyAttempts`` when the
-    account or the address is locked out for a while."""
+    so the caller must let the transaction commit). Raises ``TooManyAttempts`` while this
+    browser may not try for a while (see ``ratelimit.py``): ``device`` is what the browser's
+    known-device cookie says, which counts only if it names this account."""
     email = normalize_email(email)
     lock_key(session, "signin:" + email)
-    ratelimit.check_sign_in_allowed(session, email, client_address, now)
     user = session.scalar(select(User).where(User.email == email))
+    known = device.id if device is not None and user is not None and device.knows(user.id) else None
+    ratelimit.check_sign_in_allowed(session, email, client_address, now, known)
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
-        ratelimit.record_failed_sign_in(session, email, client_address, now)
+        ratelimit.record_failed_sign_in(session, email, client_address, now, known)
         return None
-    ratelimit.clear_failed_sign_ins(session, email, client_address)
+    ratelimit.clear_failed_sign_ins(session, email, client_address, known)
     assert user.password_hash is not None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -40,10 +41,8 @@ def admission_deadline(request: Request) -> float:
 async def _read_body(request: Request) -> None:
     """Read the whole body before queueing: a slow client never holds a place."""
     if request.method in UNSAFE_METHODS:
-        try:
+        with suppress(RuntimeError):  # "Stream consumed": already read, as a form
             await request.body()
-        except RuntimeError:  # "Stream consumed": already read, as a form
-            pass
 
 
 async def admit(request: Request) -> AsyncIterator[None]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from bookwithme.accounts import service as accounts
+from bookwithme.accounts.devices import DEVICE_COOKIE, DEVICE_MAX_AGE, decode_device, encode_device
 from bookwithme.accounts.sessions import SESSION_COOKIE, SESSION_MAX_AGE, encode_session
 from bookwithme.config import Settings
 from bookwithme.errors import AlreadySetUp, EmailTaken, NotFound, TooManyAttempts
@@ -47,15 +48,28 @@ class SetupForm(SignupForm):
     organization_name: Name
 
 
-def start_session(response: Response, settings: Settings, user: User) -> None:
+def start_session(request: Request, response: Response, settings: Settings, user: User) -> None:
+    """Sign this browser in, and remember it as a known device of the account, which
+    exempts it from the account-wide sign-in limit (see ``accounts/ratelimit.py``)."""
+    secret_key = settings.resolved_secret_key
     response.set_cookie(
         SESSION_COOKIE,
-        encode_session(settings.resolved_secret_key, user.id, user.session_version),
+        encode_session(secret_key, user.id, user.session_version),
         max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
         secure=settings.secure_cookies,
         path="/",
+    )
+    device = decode_device(secret_key, request.cookies.get(DEVICE_COOKIE))
+    response.set_cookie(
+        DEVICE_COOKIE,
+        encode_device(secret_key, device, user.id),
+        max_age=DEVICE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/signin",  # read by sign-in only
     )
 
 
@@ -107,7 +121,7 @@ def setup_submit(
         return _account_form(request, "accounts/setup.html", fields, {"email": exc.message}, 409)
     mark_set_up(request)
     response = RedirectResponse("/", status_code=303)
-    start_session(response, settings, user)
+    start_session(request, response, settings, user)
     return response
 
 
@@ -149,7 +163,14 @@ def signin_submit(
             request, session, email, "Enter your email and password.", 422, next_url
         )
     try:
-        user = accounts.authenticate(session, email, password, client_address(request), utcnow())
+        user = accounts.authenticate(
+            session,
+            email,
+            password,
+            client_address(request),
+            utcnow(),
+            decode_device(settings.resolved_secret_key, request.cookies.get(DEVICE_COOKIE)),
+        )
     except TooManyAttempts as exc:
         page = _signin_page(request, session, email, exc.message, 429, next_url)
         page.headers["Retry-After"] = str(exc.retry_after)
@@ -160,7 +181,7 @@ def signin_submit(
             request, session, email, "The email or password is not correct.", 401, next_url
         )
     response = RedirectResponse(next_url, status_code=303)
-    start_session(response, settings, user)
+    start_session(request, response, settings, user)
     return response
 
 
@@ -203,7 +224,7 @@ def signup_submit(
     except EmailTaken as exc:
         return _account_form(request, "accounts/signup.html", fields, {"email": exc.message}, 409)
     response = RedirectResponse("/", status_code=303)
-    start_session(response, settings, user)
+    start_session(request, response, settings, user)
     return response
 
 
