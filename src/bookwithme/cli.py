@@ -66,6 +66,9 @@ def db_upgrade() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Server processes, sharing only the database.", min=1, max=64)
+    ] = 1,
 ) -> None:
     """Apply migrations, then serve the web app and the API."""
     import uvicorn
@@ -75,11 +78,26 @@ def serve(
 
     settings = Settings()
     migrate.upgrade(settings.resolved_database_url)
-    typer.echo(f"bookwithme is serving {settings.base_url} (listening on {host}:{port})")
+    # Made (or read) once here, so every process signs with the same key.
+    settings.resolved_secret_key  # noqa: B018
+    typer.echo(
+        f"bookwithme is serving {settings.base_url} (listening on {host}:{port}, "
+        f"{workers} process{'es' if workers > 1 else ''})"
+    )
     # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 by
     # itself. The client address is worked out in one place, from TRUSTED_PROXIES
     # (web/deps.py client_address), and the scheme of links comes from BASE_URL.
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False, log_level="info")
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "proxy_headers": False,
+        "log_level": "info",
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+    else:
+        # Each process builds its own app from the same environment.
+        uvicorn.run("bookwithme.app:create_app", factory=True, workers=workers, **options)
 
 
 @app.command()

@@ -137,10 +137,10 @@ def environment(database_url: str, data_dir: Path, **extra: str) -> dict[str, st
     return env
 
 
-def start_serve(env: dict[str, str], port: int, log: Path) -> Server:
+def start_serve(env: dict[str, str], port: int, log: Path, *options: str) -> Server:
     handle = log.open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bookwithme", "serve", "--port", str(port)],
+        [sys.executable, "-m", "bookwithme", "serve", "--port", str(port), *options],
         env=env,
         cwd=ROOT,
         stdout=handle,
