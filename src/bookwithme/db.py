@@ -98,7 +98,7 @@ def _configure_sqlite(engine: Engine) -> None:
     # SQLite's own busy handler sleeps and polls, which under contention hands the lock over
     # slowly and unfairly. Other processes still meet at SQLite's lock (busy_timeout).
     writer_turn = threading.Lock()
-    held = "bookwithme.writer_turn"
+    held = WRITER_TURN
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -128,6 +128,19 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
         _release(record.info)  # never leave the turn held by a connection back in the pool
+
+
+WRITER_TURN = "bookwithme.writer_turn"  # in a SQLite connection's info while it is the writer
+
+
+def began_as_writer(session: Session) -> bool:
+    """Whether a write in this session's transaction needs no lock it does not hold yet:
+    always on PostgreSQL (row locks), on SQLite only when the transaction began as the
+    writer (``begin_immediate``). A read request on SQLite that wrote would take the
+    database's write lock behind the writer gate's back and hold it to its end."""
+    if session.get_bind().dialect.name != "sqlite":
+        return True
+    return session.in_transaction() and bool(session.connection().info.get(WRITER_TURN))
 
 
 class DatabaseBusy(Busy):

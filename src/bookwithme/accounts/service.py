@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bookwithme.accounts import ratelimit
 from bookwithme.accounts.devices import KnownDevice
 from bookwithme.accounts.passwords import hash_password, needs_rehash, verify_password
 from bookwithme.accounts.sessions import SessionClaims
-from bookwithme.db import begin_immediate, lock_key
+from bookwithme.db import began_as_writer, begin_immediate, lock_key
 from bookwithme.errors import AlreadySetUp, EmailTaken, NotFound
 from bookwithme.models import ApiToken, MeetingType, Organization, Page, Schedule, User, utcnow
 from bookwithme.scheduling.schedules import default_schedule
@@ -212,16 +211,14 @@ def user_for_api_token(session: Session, token: str, now: datetime | None = None
     if not user.active:
         return None
     now = now or utcnow()
-    if api_token.last_used_at is None or now - api_token.last_used_at > TOKEN_TOUCH_INTERVAL:
-        # Throttled so API reads do not each become a write, and best effort: a read
-        # request on SQLite may not get the write lock, and that must not fail the request.
-        try:
-            with session.begin_nested():
-                session.execute(
-                    update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
-                )
-        except OperationalError:
-            pass
+    stale = api_token.last_used_at is None or now - api_token.last_used_at > TOKEN_TOUCH_INTERVAL
+    if stale and began_as_writer(session):
+        # Throttled so API reads do not each become a write; on SQLite only in requests that
+        # write anyway (a read would take the write lock outside its turn), so a token used
+        # only for reads there shows the last time it changed something.
+        session.execute(
+            update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
+        )
     return user
 
 
