@@ -17,9 +17,10 @@ import itertools
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -225,10 +226,26 @@ def test_a_crowd_of_150_at_one_organizer_gets_prompt_answers_and_nothing_doubled
         engine.dispose()
 
 
-@BOTH
-def test_ten_cancels_of_one_booking_at_once_have_one_effect(deployment: Deployment) -> None:
-    organizer = crowd.prepare_organizer(deployment.database_url, "popular@example.com")
-    deploy(deployment)
+async def _ten(
+    deployment: Deployment, path: str, body: Callable[[int], dict[str, str]]
+) -> list[httpx.Response]:
+    async with httpx.AsyncClient(timeout=ANSWER_WITHIN) as client:
+        return await asyncio.gather(
+            *(
+                client.post(deployment.urls[n % len(deployment.urls)] + path, json=body(n))
+                for n in range(10)
+            )
+        )
+
+
+def ten_at_once(
+    deployment: Deployment, path: str, body: Callable[[int], dict[str, str]]
+) -> list[httpx.Response]:
+    """Ten POSTs to one address at once, spread over the servers; ``body(n)`` is the n-th."""
+    return asyncio.run(_ten(deployment, path, body))
+
+
+def book_one(deployment: Deployment, organizer: Organizer) -> dict[str, Any]:
     made = httpx.post(
         deployment.urls[0] + organizer.bookings_path(),
         json={
@@ -238,23 +255,55 @@ def test_ten_cancels_of_one_booking_at_once_have_one_effect(deployment: Deployme
             "time_zone": "Europe/Paris",
         },
         timeout=10,
-    ).json()
+    )
+    assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
+@BOTH
+def test_ten_reschedules_of_one_booking_to_one_time_at_once_have_one_effect(
+    deployment: Deployment,
+) -> None:
+    organizer = crowd.prepare_organizer(deployment.database_url, "popular@example.com")
+    deploy(deployment)
+    made = book_one(deployment, organizer)
+    new_start = organizer.starts()[10]
+    path = f"/api/v1/public/bookings/{made['manage_token']}/reschedule"
+    answers = ten_at_once(deployment, path, lambda _: {"start": new_start.isoformat()})
+    assert {a.status_code for a in answers} == {200}, [a.text for a in answers]
+    assert {a.json()["start"] for a in answers} == {new_start.isoformat().replace("+00:00", "Z")}
+
+    engine = make_engine(deployment.database_url)
+    try:
+        with Session(engine) as session:
+            booking = session.scalars(select(Booking)).one()
+        assert booking.start_at == new_start and booking.sequence == 1
+        message_ids = wait_until_delivered(engine, deployment, limit=60)
+        assert emails_by_booking(engine)[made["id"]] == Counter(
+            {
+                "booking_created_invitee": 1,
+                "booking_created_organizer": 1,
+                "booking_rescheduled_invitee": 1,
+                "booking_rescheduled_organizer": 1,
+            }
+        )
+        assert deployment.inbox.message_ids() == Counter(message_ids)
+    finally:
+        engine.dispose()
+
+
+@BOTH
+def test_ten_cancels_of_one_booking_at_once_have_one_effect(deployment: Deployment) -> None:
+    organizer = crowd.prepare_organizer(deployment.database_url, "popular@example.com")
+    deploy(deployment)
+    made = book_one(deployment, organizer)
     token = made["manage_token"]
 
-    async def cancel_ten() -> list[httpx.Response]:
-        async with httpx.AsyncClient(timeout=ANSWER_WITHIN) as client:
-            return await asyncio.gather(
-                *(
-                    client.post(
-                        deployment.urls[n % len(deployment.urls)]
-                        + f"/api/v1/public/bookings/{token}/cancel",
-                        json={"reason": f"attempt {n}"},
-                    )
-                    for n in range(10)
-                )
-            )
-
-    answers = asyncio.run(cancel_ten())
+    answers = ten_at_once(
+        deployment,
+        f"/api/v1/public/bookings/{token}/cancel",
+        lambda n: {"reason": f"attempt {n}"},
+    )
     assert {a.status_code for a in answers} == {200}
     assert {a.json()["status"] for a in answers} == {"cancelled"}
     # Exactly one of them took effect: every answer shows that one's reason.

@@ -218,6 +218,10 @@ def reschedule(
     if booking.status != "confirmed":
         raise BookingCancelled()
     start = start.astimezone(UTC)
+    if start == booking.start_at:
+        # Already there (a second click, or the same move sent twice at once): one move,
+        # one sequence bump, one pair of emails.
+        return booking
     rules = booking_rules(bookable, booking)
     if not is_offered(session, bookable, start, now, exclude_booking_id=booking.id, rules=rules):
         raise SlotUnavailable()
