@@ -16,6 +16,7 @@ from bookwithme import __version__
 from bookwithme.cache import answer_cache_for
 from bookwithme.config import Settings
 from bookwithme.db import REQUEST_CONNECTIONS, make_engine, make_session_factory
+from bookwithme.errors import DatabaseUnavailable
 from bookwithme.paths import STATIC_DIR
 from bookwithme.web import (
     pages_accounts,
@@ -30,9 +31,12 @@ from bookwithme.web.errors import install_error_handlers
 from bookwithme.web.middleware import (
     BodySizeLimit,
     CSRFProtection,
+    HeadAsGet,
     ResponseCache,
     SecurityHeaders,
+    UnstorableInput,
 )
+from bookwithme.web.openapi import install_openapi, raises
 from bookwithme.worker import Worker
 
 log = logging.getLogger("bookwithme")
@@ -76,22 +80,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.admission = Admission(engine, session_factory, REQUEST_CONNECTIONS)
 
     install_error_handlers(app)
+    install_openapi(app)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], responses=raises(DatabaseUnavailable))
     def healthz(request: Request) -> JSONResponse:
         try:
             with request.app.state.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception:
             log.exception("health check: the database does not answer")
+            down = DatabaseUnavailable()
             return JSONResponse(
-                {
-                    "error": {
-                        "code": "database_unavailable",
-                        "message": "The database does not answer.",
-                    }
-                },
-                status_code=503,
+                {"error": {"code": down.code, "message": down.message}},
+                status_code=down.status_code,
             )
         return JSONResponse({"status": "ok"})
 
@@ -108,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if answer_cache is not None:
         app.add_middleware(ResponseCache, cache=answer_cache)
+    app.add_middleware(UnstorableInput)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit)
     return app

@@ -89,6 +89,14 @@ class Busy(DomainError):
         self.retry_after = retry_after
 
 
+class DatabaseUnavailable(DomainError):
+    """What ``/healthz`` answers when the database does not."""
+
+    status_code = 503
+    code = "database_unavailable"
+    default_message = "The database does not answer."
+
+
 class SlotUnavailable(Conflict):
     code = "slot_unavailable"
     default_message = "This time is no longer available. Pick another one."

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from typing import Any
+
+# How a zone field is documented: a string that ``web/openapi.py`` turns into a reference
+# to one shared schema listing every name (``zones_json_schema``).
+ZONE_MARKER = "x-time-zone"
+ZONE_SCHEMA: dict[str, Any] = {"type": "string", ZONE_MARKER: True}
 
 
 @cache
@@ -15,3 +21,12 @@ def known_zones() -> frozenset[str]:
 
 def is_valid_zone(name: str) -> bool:
     return name in known_zones()
+
+
+def zones_json_schema() -> dict[str, Any]:
+    return {
+        "title": "TimeZone",
+        "type": "string",
+        "description": "An IANA time zone name, such as Europe/Paris",
+        "enum": sorted(known_zones()),
+    }

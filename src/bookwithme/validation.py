@@ -10,11 +10,16 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
     Strict,
     StringConstraints,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
@@ -43,19 +48,52 @@ def _email(value: str) -> str:
     return result.normalized.lower()
 
 
+def at_most(limit: int) -> BeforeValidator:
+    """A length limit on the text as sent, spaces around it included: what the documented
+    ``maxLength`` says (``strip_whitespace`` checks its own limit after trimming)."""
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and len(value) > limit:
+            raise ValueError(f"String should have at most {limit} characters")
+        return value
+
+    return BeforeValidator(check)
+
+
+# What the documented schemas say of such text (the validators give the messages): one
+# line, and for a name something besides spaces, once the spaces around it are stripped
+# (``_SPACE`` is what ``str.strip`` removes).
+_SPACE = r"[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_LINE_CHAR = r"[^\x00-\x1f\x7f]"
+_SOLID = r"[^\x00-\x20\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_CORE = f"{_SOLID}(?:{_LINE_CHAR}*{_SOLID})?"
+SINGLE_LINE = Field(json_schema_extra={"pattern": f"^{_SPACE}*(?:{_CORE})?{_SPACE}*$"})
+NOT_BLANK_LINE = Field(json_schema_extra={"pattern": f"^{_SPACE}*{_CORE}{_SPACE}*$"})
+NO_CONTROL = Field(json_schema_extra={"pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"})
+
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    at_most(200),
     AfterValidator(_single_line),
+    NOT_BLANK_LINE,
 ]
 Label = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(_single_line)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=100),
+    at_most(100),
+    AfterValidator(_single_line),
+    SINGLE_LINE,
 ]
-LongText = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_multi_line)]
+LongText = Annotated[
+    str, StringConstraints(max_length=5000), AfterValidator(_multi_line), NO_CONTROL
+]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=3, max_length=254),
+    at_most(254),
     AfterValidator(_email),
+    Field(json_schema_extra={"format": "email"}),
 ]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
 
@@ -73,6 +111,26 @@ class PatchModel(BaseModel):
             if getattr(self, name) is None and name not in self.nullable:
                 raise ValueError(f"{name} cannot be null; leave it out to keep it unchanged")
         return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The documented schema says what ``_no_null_for_required`` enforces: ``null``
+        only for the fields in ``nullable``."""
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for name, field in schema.get("properties", {}).items():
+            if name in cls.nullable or "anyOf" not in field:
+                continue
+            variants = [v for v in field["anyOf"] if v != {"type": "null"}]
+            del field["anyOf"]
+            if len(variants) == 1:
+                field.update(variants[0])
+            else:
+                field["anyOf"] = variants
+            if field.get("default", 0) is None:
+                del field["default"]
+        return schema
 
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}

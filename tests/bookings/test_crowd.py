@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from bookwithme.db import make_engine
 from bookwithme.models import Booking, OutboxMessage, User
-from tests.support import crowd
+from tests.support import aio, crowd
 from tests.support.crowd import Inbox, Organizer, Server, free_port
 
 ANSWER_WITHIN = 15.0  # seconds: the client gives up after this, and that fails the test
@@ -242,7 +242,7 @@ def ten_at_once(
     deployment: Deployment, path: str, body: Callable[[int], dict[str, str]]
 ) -> list[httpx.Response]:
     """Ten POSTs to one address at once, spread over the servers; ``body(n)`` is the n-th."""
-    return asyncio.run(_ten(deployment, path, body))
+    return aio.run(_ten(deployment, path, body))
 
 
 def book_one(deployment: Deployment, organizer: Organizer) -> dict[str, Any]:

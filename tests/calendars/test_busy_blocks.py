@@ -70,8 +70,12 @@ def test_create_list_and_delete(client: TestClient, ada: Account) -> None:
             "at most 200",
         ),
         (
-            {"start": "2026-12-01T10:00:00Z", "end": "2026-12-01T12:00:00Z", "title": "a\x00b"},
+            {"start": "2026-12-01T10:00:00Z", "end": "2026-12-01T12:00:00Z", "title": "a\x01b"},
             "control characters",
+        ),
+        (
+            {"start": "2026-12-01T10:00:00Z", "end": "2026-12-01T12:00:00Z", "title": "a\x00b"},
+            "title: contains a NUL character",
         ),
         ({"end": "2026-12-01T12:00:00Z"}, "Field required"),
     ],

@@ -31,6 +31,7 @@ from bookwithme.db import make_engine, make_session_factory, session_scope
 from bookwithme.meeting_types import service as meeting_types
 from bookwithme.meeting_types.schemas import MeetingTypeCreate
 from bookwithme.models import utcnow
+from tests.support import aio
 
 ROOT = Path(__file__).resolve().parents[2]
 CANDIDATE_STARTS = 16
@@ -283,7 +284,7 @@ def crowd(
     """``invitees`` booking POSTs at once, spread over ``base_urls``, each at one of the
     organizer's candidate starts (at random, or each a different one with ``distinct``);
     ``on_answer(n)`` is called as the n-th answer arrives."""
-    return asyncio.run(_crowd(base_urls, organizer, invitees, timeout, seed, distinct, on_answer))
+    return aio.run(_crowd(base_urls, organizer, invitees, timeout, seed, distinct, on_answer))
 
 
 class Inbox:

@@ -10,10 +10,7 @@ import pytest
 
 from bookwithme.errors import Busy
 from bookwithme.web.admission import Gate
-
-
-def run(coroutine):  # type: ignore[no-untyped-def]
-    return asyncio.run(coroutine)
+from tests.support.aio import run
 
 
 def test_places_pass_to_waiters_in_the_order_they_came() -> None:
@@ -111,7 +108,7 @@ def test_one_gate_serves_event_loops_in_several_threads() -> None:
                 with lock:
                     inside -= 1
 
-    threads = [threading.Thread(target=run, args=(visit(),)) for _ in range(4)]
+    threads = [threading.Thread(target=asyncio.run, args=(visit(),)) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -86,7 +86,9 @@ def test_json_mistakes_are_explained(client: TestClient, ada: Account) -> None:
 
 
 @pytest.mark.parametrize(
-    "zone", ["localtime", "posixrules", "../../etc/passwd", "europe/paris", "Europe/Paris\x00"]
+    # (A zone with a NUL in it never gets this far: see test_unstorable_input.py.)
+    "zone",
+    ["localtime", "posixrules", "../../etc/passwd", "europe/paris", "Europe/Paris\x01"],
 )
 def test_only_real_iana_zones_are_accepted(client: TestClient, ada: Account, zone: str) -> None:
     response = client.patch("/api/v1/me", json={"time_zone": zone}, headers=ada.headers)

@@ -10,10 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from bookwithme.accounts.schemas import PersonalBookingsOut
 from bookwithme.instants import UTCInstant
 from bookwithme.scheduling.schedules import TimeZoneName
-from bookwithme.validation import Email, Flag, Locale, Name, PatchModel
+from bookwithme.validation import Email, Flag, Locale, Name, PatchModel, at_most
 
 AppId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._-]{1,100}$")]
-PlanName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+PlanName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), at_most(100)
+]
 AccessPolicy = Literal["EnforceAllowList", "EnforceBlockList"]
 MAX_LIST = 100
 

@@ -15,6 +15,7 @@ from bookwithme.instants import InputInstant, UTCInstant
 from bookwithme.lookup import parse_id
 from bookwithme.models import BusyBlock, User
 from bookwithme.scheduling.schedules import FIRST_DATE, LAST_DATE
+from bookwithme.validation import SINGLE_LINE, at_most
 
 MAX_BLOCK = timedelta(days=3 * 366)
 EARLIEST = datetime.combine(FIRST_DATE, time(), UTC)
@@ -26,7 +27,9 @@ class BusyBlockCreate(BaseModel):
 
     start: InputInstant
     end: InputInstant
-    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    title: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=200), at_most(200), SINGLE_LINE
+    ] = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> BusyBlockCreate:

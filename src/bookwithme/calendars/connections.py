@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,9 +16,14 @@ from bookwithme.instants import UTCInstant
 from bookwithme.lookup import parse_id
 from bookwithme.models import CalendarConnection, User, utcnow
 from bookwithme.secrets_box import seal
-from bookwithme.validation import Flag, Name
+from bookwithme.validation import Flag, Name, at_most
 
-Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=2000)]
+Url = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=8, max_length=2000),
+    at_most(2000),
+    Field(json_schema_extra={"pattern": r"^\s*(?:https?|webcal)://\S+\s*$"}),
+]
 
 
 class CalendarCreate(BaseModel):

@@ -18,13 +18,15 @@ from pydantic import (
 
 from bookwithme.instants import UTCInstant
 from bookwithme.scheduling.schedules import ScheduleData
-from bookwithme.validation import Flag, LongText, Name, PatchModel
+from bookwithme.validation import Flag, LongText, Name, PatchModel, at_most
 
 LocationKind = Literal["online", "in_person", "phone", "custom"]
 QuestionKind = Literal["text", "textarea", "select", "checkbox"]
 Visibility = Literal["public", "private"]
 QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
-OptionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OptionText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), at_most(200)
+]
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 MAX_QUESTIONS = 20
 MAX_OPTIONS = 50
@@ -34,7 +36,10 @@ class Location(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: LocationKind = "online"
-    details: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+    details: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), at_most(1000)]
+        | None
+    ) = None
 
 
 class Question(BaseModel):
@@ -188,7 +193,10 @@ class PageOut(BaseModel):
 
 
 class PageUpdate(PatchModel):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    title: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), at_most(200)]
+        | None
+    ) = None
     intro: LongText | None = None
 
 

@@ -11,9 +11,17 @@ from datetime import date
 from itertools import pairwise
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
-from bookwithme.timezones import is_valid_zone
+from bookwithme.timezones import ZONE_SCHEMA, is_valid_zone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d|24:00")
@@ -57,16 +65,29 @@ def _plausible_date(value: date) -> date:
 
 
 CalendarDate = Annotated[date, BeforeValidator(_date_input), AfterValidator(_plausible_date)]
-TimeOfDay = Annotated[str, Field(max_length=5), AfterValidator(_check_time)]
+TimeOfDay = Annotated[
+    str,
+    Field(max_length=5, json_schema_extra={"pattern": f"^(?:{_TIME.pattern})$"}),
+    AfterValidator(_check_time),
+]
 TimeZoneName = Annotated[
-    str, Field(min_length=1, max_length=64, examples=["Europe/Paris"]), AfterValidator(_check_zone)
+    str,
+    Field(min_length=1, max_length=64),
+    AfterValidator(_check_zone),
+    WithJsonSchema(ZONE_SCHEMA),
+]
+
+
+# An interval may end at 24:00 but not start there.
+StartOfInterval = Annotated[
+    TimeOfDay, Field(json_schema_extra={"pattern": r"^(?:[01]\d|2[0-3]):[0-5]\d$"})
 ]
 
 
 class Interval(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: TimeOfDay
+    start: StartOfInterval
     end: TimeOfDay
 
     @model_validator(mode="after")

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from bookwithme.errors import AlreadySetUp, Busy, DomainError
 from bookwithme.web.deps import NotSignedIn
+from bookwithme.web.routes import allowed_methods
 from bookwithme.web.setup_gate import SetupRequired
 from bookwithme.web.templating import render
 
@@ -184,7 +185,10 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = None
         if exc.retry_after is not None:
             headers = {"Retry-After": str(exc.retry_after)}
-        return error_response(request, exc.status_code, exc.code, exc.message, exc.details, headers)
+        details = exc.details
+        if exc.status_code == 422 and details is None:  # every 422 says which field
+            details = [{"field": "", "message": exc.message}]
+        return error_response(request, exc.status_code, exc.code, exc.message, details, headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -192,9 +196,12 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else None
         if detail is None or detail == HTTPStatus(exc.status_code).phrase:
             detail = HTTP_MESSAGES.get(exc.status_code, HTTPStatus(exc.status_code).phrase + ".")
-        return error_response(
-            request, exc.status_code, code, detail, headers=getattr(exc, "headers", None)
-        )
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            allowed = allowed_methods(request.app, request.scope["path"])
+            if allowed is not None:
+                headers["Allow"] = ", ".join(allowed)
+        return error_response(request, exc.status_code, code, detail, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -1,8 +1,10 @@
-"""ASGI middleware: request size limit, CSRF protection and security headers."""
+"""ASGI middleware: request size limit, unstorable input, HEAD, CSRF protection and security
+headers."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bookwithme.accounts.sessions import SESSION_COOKIE
 from bookwithme.cache import AnswerCache, CachedAnswer
 from bookwithme.models.base import utcnow
+from bookwithme.web import storable
 from bookwithme.web.templating import templates
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -33,7 +36,13 @@ def _accepts_html(scope: Scope) -> bool:
 
 
 async def send_error(
-    scope: Scope, send: Send, status: int, code: str, message: str, title: str = "Error"
+    scope: Scope,
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    title: str = "Error",
+    details: Any = None,
 ) -> None:
     """An error in the SPEC's JSON shape, or a small page for a browser, from middleware
     (which runs outside the app's exception handlers)."""
@@ -49,7 +58,10 @@ async def send_error(
         content_type = b"text/html; charset=utf-8"
         payload = body.encode()
     else:
-        payload = json.dumps({"error": {"code": code, "message": message}}).encode()
+        error: dict[str, Any] = {"code": code, "message": message}
+        if details is not None:
+            error["details"] = details
+        payload = json.dumps({"error": error}).encode()
         content_type = b"application/json"
     await send(
         {
@@ -130,6 +142,113 @@ class BodySizeLimit:
             "payload_too_large",
             f"The request body is larger than {self.max_bytes // 1024} KiB.",
         )
+
+
+class UnstorableInput:
+    """Refuse, before any route runs, text the database could not store (see
+    ``web/storable.py``): a NUL character, bytes that are not UTF-8, or in JSON a lone
+    UTF-16 surrogate, in the path or query string (400) or in a form or JSON body (422,
+    with the field). Bodies are read whole before the check (they are already bounded by
+    ``BodySizeLimit``, and every route reads its body whole anyway), so an escape split
+    across chunks is seen like any other; the app then reads the same bytes."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        problem = storable.path_problem(scope["path"], scope.get("raw_path"))
+        if problem is not None:
+            await send_error(
+                scope, send, 400, "bad_request", f"The address {problem.message}.", "Bad address"
+            )
+            return
+        problem = storable.urlencoded_problem(scope.get("query_string", b""))
+        if problem is not None:
+            await send_error(
+                scope,
+                send,
+                400,
+                "bad_request",
+                f"The query parameter '{problem.field}' {problem.message}.",
+                "Bad address",
+            )
+            return
+        check = self._body_check(scope)
+        if check is None:
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        complete = False
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break  # the client left, or BodySizeLimit cut the body off: it answers
+            if not message.get("more_body", False):
+                complete = True
+                break
+        if complete:
+            body = b"".join(m.get("body", b"") for m in messages)
+            problem = check(body)
+            if problem is not None:
+                await self._refuse(scope, send, problem)
+                return
+
+        async def replay() -> Message:
+            if messages:
+                return messages.pop(0)
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    def _body_check(scope: Scope) -> Callable[[bytes], storable.Problem | None] | None:
+        """How this request's body is read by the app, if it is read at all."""
+        if scope["method"] in SAFE_METHODS:
+            return None
+        content_type = _header(scope, b"content-type").split(b";")[0].strip().lower()
+        if content_type == b"application/x-www-form-urlencoded":
+            return storable.urlencoded_problem
+        if not content_type or content_type.endswith((b"/json", b"+json")):
+            return storable.json_problem  # FastAPI reads a body with no type as JSON
+        return None
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, problem: storable.Problem) -> None:
+        where = f"{problem.field}: " if problem.field else "The request body "
+        message = f"{where}{problem.message}."
+        await send_error(
+            scope,
+            send,
+            422,
+            "validation_error",
+            message,
+            "Check the form",
+            details=[{"field": problem.field, "message": problem.message}],
+        )
+
+
+class HeadAsGet:
+    """HEAD is GET without the body (RFC 9110 9.3.2), on every address that answers GET:
+    the API's routes declare only GET, so without this HEAD would answer 405."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
 
 
 def _skip_csrf(scope: Scope) -> bool:

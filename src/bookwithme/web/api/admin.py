@@ -16,9 +16,12 @@ from bookwithme.admin.schemas import (
     UserCreate,
     UserPatch,
 )
+from bookwithme.admin.service import LastAdmin
+from bookwithme.errors import EmailTaken
 from bookwithme.models import Organization, User
 from bookwithme.notifications import admin as outbox
 from bookwithme.web.deps import CurrentAdmin, SessionDep, current_admin
+from bookwithme.web.openapi import raises
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(current_admin)])
 
@@ -73,7 +76,7 @@ def list_users(admin: CurrentAdmin, session: SessionDep) -> AdminUserList:
     return AdminUserList(items=[service.user_out(organization, u) for u in users])
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, responses=raises(EmailTaken))
 def create_user(body: UserCreate, admin: CurrentAdmin, session: SessionDep) -> AdminUserOut:
     organization = _organization(session, admin)
     user = service.create_user(session, organization, body, admin.email, admin.id)
@@ -86,7 +89,7 @@ def get_user(email: str, admin: CurrentAdmin, session: SessionDep) -> AdminUserO
     return service.user_out(organization, service.get_user(session, organization, email))
 
 
-@router.patch("/users/{email}")
+@router.patch("/users/{email}", responses=raises(LastAdmin))
 def update_user(
     email: str, body: UserPatch, admin: CurrentAdmin, session: SessionDep
 ) -> AdminUserOut:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from bookwithme.bookings import service as bookings
 from bookwithme.bookings.schemas import BookingOut, CancelIn
 from bookwithme.models import utcnow
-from bookwithme.web.api.common import json_in_zone, window, zone_query
+from bookwithme.web.api.common import DATE_OR_INSTANT, json_in_zone, window, zone_query
 from bookwithme.web.deps import BookingLane, CurrentUser, SessionDep
 
 router = APIRouter(tags=["bookings"])
@@ -33,6 +33,7 @@ def list_bookings(
     start: Annotated[
         str | None,
         Query(max_length=40, description="Bookings ending after: a date (in tz) or an instant"),
+        DATE_OR_INSTANT,
     ] = None,
     end: Annotated[
         str | None,
@@ -40,6 +41,7 @@ def list_bookings(
             max_length=40,
             description="Bookings starting before: a date (whole day, in tz) or an instant",
         ),
+        DATE_OR_INSTANT,
     ] = None,
     status: Literal["confirmed", "cancelled"] | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,

@@ -8,7 +8,13 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from bookwithme.calendars import busy_blocks
 from bookwithme.calendars.busy_blocks import BusyBlockCreate, BusyBlockOut
-from bookwithme.web.api.common import ItemList, json_in_zone, window, zone_query
+from bookwithme.web.api.common import (
+    DATE_OR_INSTANT,
+    ItemList,
+    json_in_zone,
+    window,
+    zone_query,
+)
 from bookwithme.web.deps import CurrentUser, SessionDep
 
 router = APIRouter(tags=["busy blocks"])
@@ -19,8 +25,12 @@ def list_busy(
     user: CurrentUser,
     session: SessionDep,
     tz: Annotated[str | None, Depends(zone_query)],
-    start: Annotated[str | None, Query(max_length=40, description="A date or an instant")] = None,
-    end: Annotated[str | None, Query(max_length=40, description="A date or an instant")] = None,
+    start: Annotated[
+        str | None, Query(max_length=40, description="A date or an instant"), DATE_OR_INSTANT
+    ] = None,
+    end: Annotated[
+        str | None, Query(max_length=40, description="A date or an instant"), DATE_OR_INSTANT
+    ] = None,
 ) -> Response:
     low, high = window(start, end, tz or user.time_zone)
     blocks = busy_blocks.list_blocks(session, user, low, high)

@@ -16,6 +16,7 @@ from bookwithme.errors import DomainError, Unauthorized
 from bookwithme.models import CalendarConnection, utcnow
 from bookwithme.web.api.common import ItemList
 from bookwithme.web.deps import CurrentUser, SessionDep, SettingsDep, user_from_request
+from bookwithme.web.openapi import raises
 
 router = APIRouter(tags=["calendars"])
 
@@ -59,7 +60,7 @@ def read_callers_calendar(
     return connection_id
 
 
-@router.post("/calendars/{calendar_id}/sync")
+@router.post("/calendars/{calendar_id}/sync", responses=raises(Unauthorized))
 async def sync_calendar(calendar_id: str, request: Request, settings: SettingsDep) -> CalendarOut:
     """Read the calendar now and answer with the result."""
 

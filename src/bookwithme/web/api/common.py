@@ -8,14 +8,14 @@ from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 from starlette.responses import JSONResponse
 
 from bookwithme.errors import InvalidInput
 from bookwithme.instants import in_zone
 from bookwithme.scheduling.service import plausible
 from bookwithme.scheduling.slots import localize
-from bookwithme.timezones import is_valid_zone
+from bookwithme.timezones import ZONE_SCHEMA, is_valid_zone
 
 T = TypeVar("T")
 
@@ -26,7 +26,9 @@ class ItemList(BaseModel, Generic[T]):
 
 def zone_query(
     tz: Annotated[
-        str | None, Query(max_length=64, description="An IANA time zone, such as Europe/Paris")
+        str | None,
+        Query(max_length=64, description="An IANA time zone, such as Europe/Paris"),
+        WithJsonSchema(ZONE_SCHEMA),
     ] = None,
 ) -> str | None:
     if tz is not None and not is_valid_zone(tz):
@@ -36,6 +38,15 @@ def zone_query(
         )
     return tz
 
+
+# A list filter's bound (``bound`` below): a date or an instant with its offset.
+DATE_OR_INSTANT = WithJsonSchema(
+    {
+        "type": "string",
+        "maxLength": 40,
+        "anyOf": [{"format": "date"}, {"format": "date-time"}],
+    }
+)
 
 INSTANT_FIELDS = frozenset({"start", "end", "created_at", "cancelled_at"})
 

@@ -13,6 +13,7 @@ from bookwithme.models import Organization, User
 from bookwithme.scheduling import store
 from bookwithme.scheduling.schedules import ScheduleData
 from bookwithme.web.deps import CurrentUser, SessionDep
+from bookwithme.web.openapi import raises
 
 router = APIRouter(tags=["me"])
 
@@ -27,7 +28,7 @@ def get_me(user: CurrentUser, session: SessionDep) -> MeOut:
     return _me(session, user)
 
 
-@router.patch("/me")
+@router.patch("/me", responses=raises(EmailTaken))
 def update_me(body: MeUpdate, user: CurrentUser, session: SessionDep) -> MeOut:
     changes = body.changes()
     new_email = changes.get("email")

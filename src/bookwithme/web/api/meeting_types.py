@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
+from bookwithme.errors import PersonalBookingsDisabled
 from bookwithme.meeting_types import service
 from bookwithme.meeting_types.schemas import (
     MeetingTypeCreate,
@@ -18,6 +19,7 @@ from bookwithme.meeting_types.schemas import (
 from bookwithme.models import MeetingType, utcnow
 from bookwithme.web.api.common import ItemList
 from bookwithme.web.deps import CurrentUser, SessionDep, SettingsDep
+from bookwithme.web.openapi import raises
 
 router = APIRouter(tags=["meeting types"])
 
@@ -70,7 +72,11 @@ def list_private_links(mt: OwnedType, session: SessionDep) -> ItemList[PrivateLi
     return ItemList(items=[service.link_out(link, now) for link in service.list_links(session, mt)])
 
 
-@router.post("/meeting-types/{type_id}/private-links", status_code=201)
+@router.post(
+    "/meeting-types/{type_id}/private-links",
+    status_code=201,
+    responses=raises(PersonalBookingsDisabled),
+)
 def create_private_link(
     mt: OwnedType,
     user: CurrentUser,

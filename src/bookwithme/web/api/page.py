@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from bookwithme.errors import PersonalBookingsDisabled
 from bookwithme.meeting_types import service
 from bookwithme.meeting_types.schemas import PageOut, PageUpdate, PublishIn
 from bookwithme.models import utcnow
 from bookwithme.web.deps import CurrentUser, SessionDep, SettingsDep
+from bookwithme.web.openapi import raises
 
 router = APIRouter(tags=["page"])
 
@@ -25,7 +27,7 @@ def update_page(
     return service.page_out(page, settings.base_url)
 
 
-@router.post("/page/publish")
+@router.post("/page/publish", responses=raises(PersonalBookingsDisabled))
 def publish_page(
     user: CurrentUser, session: SessionDep, settings: SettingsDep, body: PublishIn | None = None
 ) -> PageOut:

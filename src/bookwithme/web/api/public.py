@@ -20,6 +20,8 @@ from bookwithme.bookings.schemas import (
     CancelIn,
     RescheduleIn,
 )
+from bookwithme.bookings.service import BookingCancelled
+from bookwithme.errors import LinkExpired, LinkRevoked, LinkUsed, SlotUnavailable
 from bookwithme.instants import in_zone
 from bookwithme.meeting_types.schemas import PublicMeetingTypeOut
 from bookwithme.meeting_types.service import public_type_out
@@ -30,8 +32,11 @@ from bookwithme.scheduling.slots import SlotRules
 from bookwithme.web.api.common import json_in_zone, zone_query
 from bookwithme.web.deps import LinkLane, ManageLane, PageLane, SessionDep, SettingsDep
 from bookwithme.web.middleware import CACHE_UNTIL_HEADER
+from bookwithme.web.openapi import raises
 
 router = APIRouter(prefix="/public", tags=["invitee"])
+LINK_ERRORS = (LinkExpired, LinkUsed, LinkRevoked)
+LINK_GONE = raises(*LINK_ERRORS)
 
 
 class OrganizerOut(BaseModel):
@@ -129,7 +134,7 @@ def page_slots(
     return slots_response(request, session, bookable, query, utcnow())
 
 
-@router.get("/links/{token}")
+@router.get("/links/{token}", responses=LINK_GONE)
 def public_link(token: str, session: SessionDep) -> PublicLinkOut:
     bookable = scheduling.bookable_through_link(session, token, utcnow())
     return PublicLinkOut(
@@ -138,7 +143,7 @@ def public_link(token: str, session: SessionDep) -> PublicLinkOut:
     )
 
 
-@router.get("/links/{token}/slots", response_model=SlotsOut)
+@router.get("/links/{token}/slots", response_model=SlotsOut, responses=LINK_GONE)
 def link_slots(token: str, query: SlotQueryDep, request: Request, session: SessionDep) -> Response:
     now = utcnow()
     bookable = scheduling.bookable_through_link(session, token, now)
@@ -157,7 +162,10 @@ def _created(booking: Booking, token: str, settings: SettingsDep) -> BookingCrea
 
 
 @router.post(
-    "/pages/{page_key}/meeting-types/{type_id}/bookings", status_code=201, dependencies=[PageLane]
+    "/pages/{page_key}/meeting-types/{type_id}/bookings",
+    status_code=201,
+    dependencies=[PageLane],
+    responses=raises(SlotUnavailable),
 )
 def book_through_page(
     page_key: str,
@@ -174,7 +182,12 @@ def book_through_page(
     return _created(booking, token, settings)
 
 
-@router.post("/links/{token}/bookings", status_code=201, dependencies=[LinkLane])
+@router.post(
+    "/links/{token}/bookings",
+    status_code=201,
+    dependencies=[LinkLane],
+    responses=raises(SlotUnavailable, *LINK_ERRORS),
+)
 def book_through_link(
     token: str, body: BookingCreate, request: Request, session: SessionDep, settings: SettingsDep
 ) -> BookingCreated:
@@ -192,7 +205,9 @@ def managed_booking(
     return json_in_zone(bookings.booking_out(bookings.by_manage_token(session, manage_token)), tz)
 
 
-@router.get("/bookings/{manage_token}/slots", response_model=SlotsOut)
+@router.get(
+    "/bookings/{manage_token}/slots", response_model=SlotsOut, responses=raises(BookingCancelled)
+)
 def reschedule_slots(
     manage_token: str, query: SlotQueryDep, request: Request, session: SessionDep
 ) -> Response:
@@ -202,7 +217,11 @@ def reschedule_slots(
     return slots_response(request, session, bookable, query, utcnow(), booking.id, rules)
 
 
-@router.post("/bookings/{manage_token}/reschedule", dependencies=[ManageLane])
+@router.post(
+    "/bookings/{manage_token}/reschedule",
+    dependencies=[ManageLane],
+    responses=raises(SlotUnavailable, BookingCancelled),
+)
 def reschedule_booking(
     manage_token: str, body: RescheduleIn, session: SessionDep, settings: SettingsDep
 ) -> BookingOut:
