@@ -50,6 +50,7 @@ PAGE_TITLES = {
     "link_used": "This link has been used",
     "link_revoked": "This link was turned off",
     "not_found": "Not found",
+    "busy": "Busy right now",
 }
 # Invitees arrive on these addresses without an account: their error pages do not send
 # them to the sign-in page.
