@@ -7,18 +7,15 @@ answering the same 150 POSTs in the same run is the yardstick."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import os
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 from sqlalchemy import text
 
 from bookwithme import migrate
 from bookwithme.db import make_engine
-from tests.benchmarks.bench_http import ROOT
+from tests.benchmarks.bench_http import serve
 from tests.support import crowd, postgres
 
 INVITEES = 150
@@ -26,31 +23,10 @@ INVITEES = 150
 
 def bare_crowd() -> None:
     port = crowd.free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "tests.benchmarks.bare_app:app",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-    )
+    process = serve("tests.benchmarks.bare_app:app", port, dict(os.environ), factory=False)
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                httpx.get(base + "/bare", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        fake = crowd.Organizer("bare", "", "", crowd.utcnow().date(), "")
-        fake.bookings_path = lambda: "/bare"  # type: ignore[method-assign]
-        result = crowd.crowd([base], fake, INVITEES, timeout=60)
+        anyone = crowd.Organizer("bare", "", "", crowd.utcnow().date(), "")
+        result = crowd.crowd([f"http://127.0.0.1:{port}"], anyone, INVITEES, path="/bare")
         print(f"  {'bare FastAPI POST':>38}: {result.summary()}")
     finally:
         process.terminate()

@@ -216,6 +216,7 @@ async def _crowd(
     seed: int,
     distinct: bool,
     on_answer: Callable[[int], None] | None,
+    path: str,
 ) -> CrowdResult:
     rng = random.Random(seed)
     starts = organizer.starts()
@@ -243,7 +244,7 @@ async def _crowd(
             "email": f"invitee{n}@example.com",
             "time_zone": rng.choice(["Europe/Paris", "America/New_York", "Asia/Tokyo", "UTC"]),
         }
-        url = base_urls[n % len(base_urls)] + organizer.bookings_path()
+        url = base_urls[n % len(base_urls)] + path
         await gate.wait()
         t0 = time.perf_counter()
         try:
@@ -280,11 +281,14 @@ def crowd(
     *,
     distinct: bool = False,
     on_answer: Callable[[int], None] | None = None,
+    path: str | None = None,
 ) -> CrowdResult:
     """``invitees`` booking POSTs at once, spread over ``base_urls``, each at one of the
     organizer's candidate starts (at random, or each a different one with ``distinct``);
-    ``on_answer(n)`` is called as the n-th answer arrives."""
-    return aio.run(_crowd(base_urls, organizer, invitees, timeout, seed, distinct, on_answer))
+    ``on_answer(n)`` is called as the n-th answer arrives; ``path`` replaces the booking
+    address (the benchmark's bare endpoint)."""
+    path = path or organizer.bookings_path()
+    return aio.run(_crowd(base_urls, organizer, invitees, timeout, seed, distinct, on_answer, path))
 
 
 class Inbox:

@@ -15,7 +15,7 @@ from tests.support.aio import run
 
 def test_places_pass_to_waiters_in_the_order_they_came() -> None:
     async def scenario() -> list[int]:
-        gate = Gate("test", capacity=1)
+        gate = Gate(capacity=1)
         deadline = asyncio.get_running_loop().time() + 5
         order: list[int] = []
 
@@ -37,7 +37,7 @@ def test_places_pass_to_waiters_in_the_order_they_came() -> None:
 
 def test_a_wait_past_the_deadline_is_busy_and_gives_its_place_back() -> None:
     async def scenario() -> None:
-        gate = Gate("test", capacity=1)
+        gate = Gate(capacity=1)
         loop = asyncio.get_running_loop()
         await gate.acquire(loop.time() + 5)  # held by someone slow
         with pytest.raises(Busy) as refused:
@@ -52,7 +52,7 @@ def test_a_wait_past_the_deadline_is_busy_and_gives_its_place_back() -> None:
 
 def test_a_newcomer_who_would_surely_wait_too_long_is_told_at_once() -> None:
     async def scenario() -> None:
-        gate = Gate("test", capacity=1)
+        gate = Gate(capacity=1)
         loop = asyncio.get_running_loop()
         await gate.acquire(loop.time() + 5)
         gate.release(2.0)  # each turn has been taking two seconds
@@ -73,7 +73,7 @@ def test_a_newcomer_who_would_surely_wait_too_long_is_told_at_once() -> None:
 
 def test_a_cancelled_waiter_that_was_just_handed_the_place_passes_it_on() -> None:
     async def scenario() -> None:
-        gate = Gate("test", capacity=1)
+        gate = Gate(capacity=1)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 5
         await gate.acquire(deadline)
@@ -91,7 +91,7 @@ def test_a_cancelled_waiter_that_was_just_handed_the_place_passes_it_on() -> Non
 
 
 def test_one_gate_serves_event_loops_in_several_threads() -> None:
-    gate = Gate("test", capacity=1)
+    gate = Gate(capacity=1)
     inside = 0
     most = 0
     lock = threading.Lock()

@@ -64,8 +64,7 @@ class Gate:
     A server has one event loop, but the state is guarded by a lock and waiters are woken
     on their own loop, so several loops (test clients) may share one gate."""
 
-    def __init__(self, name: str, capacity: int, max_waiting: int = 10_000) -> None:
-        self.name = name
+    def __init__(self, capacity: int, max_waiting: int = 10_000) -> None:
         self.capacity = capacity
         self.max_waiting = max_waiting
         self._free = capacity
@@ -146,8 +145,8 @@ class Admission:
         request_connections: int,
     ) -> None:
         self.factory = factory
-        self.database = Gate("database", request_connections)
-        self.writer = Gate("writer", 1) if engine.dialect.name == "sqlite" else None
+        self.database = Gate(request_connections)
+        self.writer = Gate(1) if engine.dialect.name == "sqlite" else None
         self._lanes: dict[uuid.UUID, Gate] = {}
         self._organizers: OrderedDict[tuple[str, str], uuid.UUID] = OrderedDict()
 
@@ -171,7 +170,7 @@ class Admission:
         """One booking change per organizer at a time in this process."""
         gate = self._lanes.get(organizer_id)
         if gate is None:
-            gate = self._lanes[organizer_id] = Gate("lane", 1, LANE_MAX_WAITING)
+            gate = self._lanes[organizer_id] = Gate(1, LANE_MAX_WAITING)
         try:
             async with gate.held(deadline):
                 yield

@@ -19,11 +19,10 @@ from fastapi import FastAPI
 
 from bookwithme.errors import Busy, DomainError, Forbidden, NotFound, Unauthorized
 from bookwithme.timezones import ZONE_MARKER, zones_json_schema
-from bookwithme.web.deps import current_admin, current_user, get_session
+from bookwithme.web.deps import UNSAFE_METHODS, current_admin, current_user, get_session
 from bookwithme.web.routes import served_routes
 
 REF = "#/components/schemas/"
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CODES_KEY = "x-error-codes"
 
 # Errors raised outside any DomainError: (status, code, what it means).
