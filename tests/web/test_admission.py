@@ -142,3 +142,47 @@ def test_an_exhausted_connection_pool_answers_503_with_retry_after(
         assert client.get("/api/v1/me", headers=account.headers).json()["email"] == (
             "ada@example.com"
         )
+
+
+def test_an_organizer_locked_by_another_server_past_lock_timeout_answers_503_and_writes_nothing(
+    settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Another server holds the organizer's row lock (a long booking change there): this
+    one waits at most ``lock_timeout``, then answers 503 with nothing half-written."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer; its busy timeout is the writer gate's concern")
+    from fastapi.testclient import TestClient
+    from sqlalchemy import func, select, text
+
+    from bookwithme import db
+    from bookwithme.app import create_app
+    from bookwithme.models import Booking, OutboxMessage
+    from tests.support import crowd
+
+    organizer = crowd.prepare_organizer(database_url, "locked@example.com")
+    monkeypatch.setattr(db, "LOCK_TIMEOUT_MS", 300)
+    app = create_app(settings)
+    body = {
+        "start": organizer.starts()[0].isoformat(),
+        "name": "Grace",
+        "email": "grace@example.com",
+        "time_zone": "UTC",
+    }
+    other_server = db.make_engine(database_url)
+    try:
+        with TestClient(app) as client:
+            with other_server.begin() as conn:
+                conn.execute(
+                    text("SELECT id FROM users WHERE email = :email FOR UPDATE"),
+                    {"email": organizer.email},
+                )
+                answer = client.post(organizer.bookings_path(), json=body)
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["error"]["code"] == "busy"
+            assert int(answer.headers["retry-after"]) > 0
+            with other_server.connect() as conn:
+                assert conn.scalar(select(func.count()).select_from(Booking)) == 0
+                assert conn.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+            assert client.post(organizer.bookings_path(), json=body).status_code == 201
+    finally:
+        other_server.dispose()
