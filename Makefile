@@ -26,7 +26,11 @@ $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
 run: $(VENV)/.runtime
 	$(BIN)/bookwithme serve --host $(HOST) --port $(PORT)
 
+# `alembic check` on the default database (the one `make run` serves), brought up to date
+# first as `serve` would; the suite itself checks a fresh SQLite and PostgreSQL database.
 test: $(VENV)/.dev
+	$(BIN)/alembic upgrade head
+	$(BIN)/alembic check
 	$(BIN)/pytest
 
 lint: $(VENV)/.dev
