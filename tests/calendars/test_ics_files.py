@@ -43,7 +43,8 @@ def test_exchange_windows_zone_names_and_a_broken_event() -> None:
         ("2020-09-10T07:00:00+00:00", "2020-09-10T07:30:00+00:00"),  # 09:00 CEST
         ("2020-09-15T15:30:00+00:00", "2020-09-15T16:30:00+00:00"),  # 08:30 PDT
     ]
-    assert len(result.problems) == 1 and "DTSTART" in result.problems[0]
+    [problem] = result.problems
+    assert problem.whole and problem.what == "its start is not a date"
 
 
 def test_unquoted_windows_tzid() -> None:

@@ -8,21 +8,24 @@ the slot query, next to the cached copy of every remote source's busy time.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from bookwithme.calendars.problems import Problem
 from bookwithme.models import CalendarConnection
 
 
 class SourceError(Exception):
-    """The source could not be read; the message is shown to the organizer as it is."""
+    """The source could not be read; the message is shown to the organizer as it is, so it
+    says what happened in the product's words and never repeats what the server sent."""
 
 
 @dataclass
 class SourceBusy:
     intervals: list[tuple[datetime, datetime]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     # HTTP validators for the next fetch; ``unchanged`` when the server said 304.
     etag: str | None = None
     last_modified: str | None = None
@@ -32,12 +35,18 @@ class SourceBusy:
 @dataclass(frozen=True)
 class ReadContext:
     """What a source may need besides the connection: the organizer's zone (all-day and
-    floating times), the key to stored credentials, and the UIDs of the organizer's own
-    bookings (written back to a calendar, they must not count twice)."""
+    floating times), the key to stored credentials, the UIDs of the organizer's own
+    bookings (written back to a calendar, they must not count twice), and the moment
+    (``time.monotonic()``) by which the whole read must be over."""
 
     zone: str
     secret_key: str
     own_uids: frozenset[str] = frozenset()
+    deadline: float = float("inf")
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline (never below zero)."""
+        return max(0.0, self.deadline - time.monotonic())
 
 
 class BusySource(Protocol):

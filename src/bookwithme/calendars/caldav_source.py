@@ -13,15 +13,17 @@ from caldav.lib import error as dav_error
 
 from bookwithme.calendars.base import ReadContext, SourceBusy, SourceError
 from bookwithme.calendars.ics import CalendarFileError, busy_from_ics
+from bookwithme.calendars.problems import Problem
 from bookwithme.models import CalendarConnection
 from bookwithme.secrets_box import SecretUnreadable, unseal
 
 log = logging.getLogger("bookwithme.calendars")
-TIMEOUT = 15
+TIMEOUT = 15  # seconds for each request to the server
 
 
-def open_calendar(connection: CalendarConnection, secret_key: str) -> Any:
-    """The caldav Calendar at the connection's URL, logged in with its stored password."""
+def open_calendar(connection: CalendarConnection, secret_key: str, timeout: float = TIMEOUT) -> Any:
+    """The caldav Calendar at the connection's URL, logged in with its stored password;
+    each request waits at most ``timeout`` seconds."""
     try:
         password = (
             unseal(secret_key, connection.password_encrypted)
@@ -32,7 +34,10 @@ def open_calendar(connection: CalendarConnection, secret_key: str) -> Any:
         raise SourceError(str(exc)) from None
     make_client: Any = caldav.DAVClient
     client = make_client(
-        url=connection.url, username=connection.username or None, password=password, timeout=TIMEOUT
+        url=connection.url,
+        username=connection.username or None,
+        password=password,
+        timeout=max(0.1, min(TIMEOUT, timeout)),
     )
     return client.calendar(url=connection.url)
 
@@ -44,10 +49,16 @@ def explain(exc: Exception) -> SourceError:
     if isinstance(exc, dav_error.NotFoundError):
         return SourceError("There is no calendar at this address on the CalDAV server.")
     if isinstance(exc, dav_error.DAVError):
-        return SourceError(f"The CalDAV server answered with an error: {str(exc)[:300]}")
+        # Its message carries the server's whole answer; only the status is repeated.
+        status = getattr(exc, "status", None)
+        return SourceError(
+            f"The CalDAV server answered with an error ({status})."
+            if status
+            else "The CalDAV server answered something that is not a calendar."
+        )
     name = type(exc).__name__
     if "Timeout" in name:
-        return SourceError(f"The CalDAV server did not answer within {TIMEOUT} seconds.")
+        return SourceError("The CalDAV server did not answer in time.")
     return SourceError(f"The CalDAV server could not be reached ({name}).")
 
 
@@ -57,7 +68,7 @@ class CalDAVSource:
     ) -> SourceBusy:
         result = SourceBusy()
         try:
-            calendar = open_calendar(connection, context.secret_key)
+            calendar = open_calendar(connection, context.secret_key, context.remaining())
             found = calendar.search(start=start, end=end, event=True, expand=True)
         except SourceError:
             raise
@@ -67,8 +78,9 @@ class CalDAVSource:
             try:
                 data = item.data.encode() if isinstance(item.data, str) else bytes(item.data)
                 parsed = busy_from_ics(data, start, end, context.zone, context.own_uids)
-            except (CalendarFileError, ValueError) as exc:
-                result.problems.append(f"{getattr(item, 'url', '?')}: {exc}")
+            except (CalendarFileError, ValueError):
+                name = str(getattr(item, "url", "") or "").rstrip("/").rsplit("/", 1)[-1]
+                result.problems.append(Problem(name or None, "it is not an event", whole=True))
                 continue
             result.intervals += parsed.intervals
             result.problems += parsed.problems

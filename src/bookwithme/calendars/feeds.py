@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import httpx
@@ -10,23 +11,52 @@ from bookwithme.calendars.base import ReadContext, SourceBusy, SourceError
 from bookwithme.calendars.ics import CalendarFileError, busy_from_ics
 from bookwithme.models import CalendarConnection
 
-TIMEOUT = httpx.Timeout(15.0, connect=10.0)
+CONNECT_TIMEOUT = 10.0
 MAX_BYTES = 10 * 1024 * 1024
 MAX_REDIRECTS = 5
 USER_AGENT = "bookwithme (calendar sync)"
+TOO_LARGE = f"The feed is larger than {MAX_BYTES // (1024 * 1024)} MB."
+
+
+def timed_out(seconds: float) -> SourceError:
+    return SourceError(
+        f"The calendar server did not send the whole calendar within {seconds:.0f} seconds."
+    )
+
+
+def _status(response: httpx.Response) -> SourceError:
+    """The server's answer in a sentence; its error page itself is never repeated."""
+    code = response.status_code
+    phrase = response.reason_phrase or ""
+    if code in (401, 403):
+        why = "the address needs a sign-in or is not shared publicly"
+    elif code in (404, 410):
+        why = "there is no calendar at this address (any more)"
+    elif code >= 500:
+        why = "the calendar server has a problem; it may work later"
+    else:
+        why = "it did not send the calendar"
+    return SourceError(f"The calendar server answered {code} {phrase}".rstrip() + f": {why}.")
 
 
 def download(
-    url: str, etag: str | None, last_modified: str | None, timeout: httpx.Timeout | None = None
+    url: str,
+    etag: str | None,
+    last_modified: str | None,
+    deadline: float,
 ) -> tuple[bytes | None, str | None, str | None]:
     """The feed's bytes (None when unchanged since ``etag``/``last_modified``) and its new
-    validators. Raises ``SourceError`` with a sentence an organizer understands."""
-    timeout = timeout or TIMEOUT
+    validators, read before ``deadline`` (``time.monotonic()``) whatever pace the server
+    keeps. Raises ``SourceError`` with a sentence an organizer understands."""
+    allowed = max(0.1, deadline - time.monotonic())
     headers = {"User-Agent": USER_AGENT, "Accept": "text/calendar, */*;q=0.5"}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    # Each wait is bounded by what is left of the whole read; a server that sends a byte
+    # now and then is caught by the check between chunks.
+    timeout = httpx.Timeout(allowed, connect=min(CONNECT_TIMEOUT, allowed))
     try:
         with (
             httpx.Client(
@@ -37,20 +67,18 @@ def download(
             if response.status_code == 304:
                 return None, etag, last_modified
             if response.status_code >= 400:
-                raise SourceError(
-                    f"The calendar server answered {response.status_code} "
-                    f"{response.reason_phrase or ''}".rstrip()
-                    + "."
-                )
+                raise _status(response)
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > MAX_BYTES:
-                raise SourceError(f"The feed is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+                raise SourceError(TOO_LARGE)
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > MAX_BYTES:
-                    raise SourceError(f"The feed is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+                    raise SourceError(TOO_LARGE)
+                if time.monotonic() > deadline:
+                    raise timed_out(allowed)
                 chunks.append(chunk)
             return (
                 b"".join(chunks),
@@ -58,11 +86,11 @@ def download(
                 response.headers.get("last-modified"),
             )
     except httpx.TimeoutException:
-        raise SourceError(
-            f"The calendar server did not answer within {int(timeout.read or 15)} seconds."
-        ) from None
+        raise timed_out(allowed) from None
     except httpx.TooManyRedirects:
         raise SourceError("The feed address redirects too many times.") from None
+    except httpx.InvalidURL:
+        raise SourceError("This is not an address a calendar can be read from.") from None
     except httpx.HTTPError as exc:
         raise SourceError(
             f"The calendar server could not be reached ({type(exc).__name__})."
@@ -74,14 +102,14 @@ class IcsFeed:
         self, connection: CalendarConnection, start: datetime, end: datetime, context: ReadContext
     ) -> SourceBusy:
         body, etag, last_modified = download(
-            connection.url, connection.etag, connection.last_modified
+            connection.url, connection.etag, connection.last_modified, context.deadline
         )
         if body is None:
             return SourceBusy(etag=etag, last_modified=last_modified, unchanged=True)
         try:
             parsed = busy_from_ics(body, start, end, context.zone, context.own_uids)
         except CalendarFileError as exc:
-            raise SourceError(f"The feed is not a calendar: {exc}") from None
+            raise SourceError(f"This is not a calendar: {exc}.") from None
         return SourceBusy(
             intervals=parsed.intervals,
             problems=parsed.problems,

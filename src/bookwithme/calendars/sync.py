@@ -1,16 +1,24 @@
 """Keeping a cached copy of each connected calendar's busy time.
 
 The worker syncs every source when it is due (``SYNC_EVERY``), workers sharing the load
-through leases like the outbox; an organizer can also ask for a sync at once. A failed sync
-keeps the last good copy and records the error; the slot engine only ever reads the copy,
-so it never waits on a remote calendar.
+through leases like the outbox; an organizer can also ask for a sync at once, and a
+calendar is read once when it is connected. A failed sync keeps the last good copy and
+records the error; the slot engine only ever reads the copy, so it never waits on a
+remote calendar.
+
+A read has three steps, so no transaction is open while a remote server is asked:
+``prepare`` (a short read of the connection), ``read_source`` (the remote read, over in
+``READ_DEADLINE`` seconds whatever the server does) and ``record`` (a short write).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, or_, select, update
@@ -20,6 +28,7 @@ from bookwithme.calendars.base import BusySource, ReadContext, SourceBusy, Sourc
 from bookwithme.calendars.busy_blocks import whole_seconds
 from bookwithme.calendars.caldav_source import CalDAVSource
 from bookwithme.calendars.feeds import IcsFeed
+from bookwithme.calendars.problems import summary
 from bookwithme.db import session_scope
 from bookwithme.models import Booking, CalendarBusyInterval, CalendarConnection, User, utcnow
 
@@ -31,6 +40,9 @@ FULL_REFRESH = timedelta(hours=24)  # ignore "not modified" after this: the wind
 LEASE = timedelta(minutes=5)
 PAST = timedelta(days=1)
 AHEAD = timedelta(days=731)  # the longest max_advance_days, and a day
+READ_DEADLINE = 20.0  # seconds for one whole read: connecting, downloading and reading
+# Sources stop themselves at the deadline; this much later the caller stops waiting anyway.
+GRACE = 2.0
 
 SOURCES: dict[str, BusySource] = {"ics": IcsFeed(), "caldav": CalDAVSource()}
 
@@ -45,8 +57,33 @@ class Outcome:
     error: str | None = None
 
 
+def _within(seconds: float, work: Callable[[], SourceBusy]) -> SourceBusy:
+    """``work()`` in its own thread, waited for at most ``seconds``: a source that does not
+    stop by itself (a library without an overall timeout) cannot hold its caller longer.
+    The abandoned thread ends when that source's own per-request timeouts fire."""
+    outcome: dict[str, object] = {}
+    finished = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+        finally:
+            finished.set()
+
+    threading.Thread(target=run, name="calendar-read", daemon=True).start()
+    if not finished.wait(seconds):
+        raise SourceError(
+            f"The calendar did not finish answering within {READ_DEADLINE:.0f} seconds."
+        )
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
+
+
 def read_source(connection: CalendarConnection, context: ReadContext, now: datetime) -> Outcome:
-    """Ask the remote source (no database involved: this may take seconds)."""
+    """Ask the remote source (no database involved), for at most ``READ_DEADLINE`` seconds."""
     source = SOURCES.get(connection.kind)
     if source is None:
         return Outcome(error=f"No source knows how to read a '{connection.kind}' calendar.")
@@ -54,8 +91,14 @@ def read_source(connection: CalendarConnection, context: ReadContext, now: datet
         # The window moves with time: now and then read everything again.
         connection.etag = None
         connection.last_modified = None
+    context = replace(context, deadline=time.monotonic() + READ_DEADLINE)
     try:
-        return Outcome(result=source.busy(connection, now - PAST, now + AHEAD, context))
+        return Outcome(
+            result=_within(
+                READ_DEADLINE + GRACE,
+                lambda: source.busy(connection, now - PAST, now + AHEAD, context),
+            )
+        )
     except SourceError as exc:
         return Outcome(error=str(exc))
     except Exception as exc:  # a bug in one source must not stop the others
@@ -77,12 +120,7 @@ def record(
     connection.etag, connection.last_modified = result.etag, result.last_modified
     connection.last_success_at = now
     connection.next_sync_at = now + SYNC_EVERY
-    connection.last_error = (
-        f"{len(result.problems)} event(s) could not be read and were skipped: "
-        + "; ".join(result.problems[:3])
-        if result.problems
-        else None
-    )
+    connection.last_error = summary(result.problems)
     if result.unchanged:
         session.flush()
         return
@@ -107,6 +145,44 @@ def record(
     session.flush()
 
 
+def prepare(
+    session: Session, connection: CalendarConnection, now: datetime, secret_key: str
+) -> ReadContext:
+    """What reading ``connection`` needs from the database (read before the remote call)."""
+    own_uids: frozenset[str] = frozenset()
+    if connection.write_back:
+        own_uids = frozenset(
+            session.scalars(
+                select(Booking.ical_uid).where(
+                    Booking.user_id == connection.user_id, Booking.end_at > now - PAST
+                )
+            )
+        )
+    return ReadContext(
+        zone=session.get_one(User, connection.user_id).time_zone,
+        secret_key=secret_key,
+        own_uids=own_uids,
+    )
+
+
+def store(
+    session: Session,
+    connection_id: uuid.UUID,
+    outcome: Outcome,
+    now: datetime,
+    worker: str | None = None,
+) -> bool:
+    """Record ``outcome`` on the connection if it still exists (and, with ``worker``, only
+    while that worker still holds its lease)."""
+    current = session.get(CalendarConnection, connection_id)
+    if current is None or (worker is not None and current.lease_owner != worker):
+        return False
+    record(session, current, outcome, now)
+    current.lease_owner = None
+    current.lease_expires_at = None
+    return True
+
+
 def sync_one(
     factory: sessionmaker[Session],
     connection_id: uuid.UUID,
@@ -120,30 +196,11 @@ def sync_one(
         connection = reader.get(CalendarConnection, connection_id)
         if connection is None:
             return False
-        own_uids: frozenset[str] = frozenset()
-        if connection.write_back:
-            own_uids = frozenset(
-                reader.scalars(
-                    select(Booking.ical_uid).where(
-                        Booking.user_id == connection.user_id, Booking.end_at > now - PAST
-                    )
-                )
-            )
-        context = ReadContext(
-            zone=reader.get_one(User, connection.user_id).time_zone,
-            secret_key=secret_key,
-            own_uids=own_uids,
-        )
+        context = prepare(reader, connection, now, secret_key)
         reader.expunge(connection)
     outcome = read_source(connection, context, now)
     with session_scope(factory, write=True) as session:
-        current = session.get(CalendarConnection, connection_id)
-        if current is None or (worker is not None and current.lease_owner != worker):
-            return False
-        record(session, current, outcome, now)
-        current.lease_owner = None
-        current.lease_expires_at = None
-    return True
+        return store(session, connection_id, outcome, now, worker)
 
 
 def sync_due(
