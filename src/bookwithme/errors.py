@@ -63,6 +63,13 @@ class InvalidInput(DomainError):
     default_message = "Some fields are not valid."
 
 
+class CalendarUnreadable(InvalidInput):
+    """Connecting a calendar reads it once; what did not answer a readable calendar is
+    refused, with the reason, and nothing is saved."""
+
+    code = "calendar_unreadable"
+
+
 class TooManyAttempts(DomainError):
     status_code = 429
     code = "too_many_attempts"

@@ -62,3 +62,23 @@ def times_by_day(
         )
         for day, group in groupby(starts, key=lambda s: s.astimezone(tz).date())
     ]
+
+
+def spans_by_day(
+    spans: Iterable[tuple[datetime, datetime]], zone: str, locale: str
+) -> list[tuple[str, list[str]]]:
+    """Busy intervals (in order) per local start date in ``zone``: the date's heading and
+    each interval as "09:00-10:30" with an en dash, the end's date added when it falls on
+    another day."""
+    tz = ZoneInfo(zone)
+    days: list[tuple[str, list[str]]] = []
+    for day, group in groupby(spans, key=lambda span: span[0].astimezone(tz).date()):
+        texts = []
+        for start, end in group:
+            local_end = end.astimezone(tz)
+            end_text = format_time(local_end, "HH:mm", locale=locale)
+            if local_end.date() != day:
+                end_text = f"{format_date(local_end.date(), 'EEE d MMM', locale=locale)} {end_text}"
+            texts.append(f"{format_time(start, 'HH:mm', tzinfo=tz, locale=locale)}\u2013{end_text}")
+        days.append((day_label(day, locale), texts))
+    return days

@@ -111,12 +111,22 @@ def test_caldav_problems_are_explained(
     path: str,
     message: str,
 ) -> None:
-    calendar = connect(ada, radicale, password, path)
-    synced = ada.client.post(
-        f"/api/v1/calendars/{calendar['id']}/sync", headers=ada.account.headers
-    ).json()
-    assert message in (synced["last_error"] or ""), synced
-    assert hours(ada) == []  # never read: nothing is offered
+    # Read once at connect: refused with the reason, and nothing is saved.
+    response = ada.client.post(
+        "/api/v1/calendars",
+        json={
+            "kind": "caldav",
+            "name": "Radicale",
+            "url": radicale.url + path,
+            "username": radicale.username,
+            "password": password or radicale.password,
+        },
+        headers=ada.account.headers,
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "calendar_unreadable" and message in error["details"][0]["message"]
+    assert ada.client.get("/api/v1/calendars", headers=ada.account.headers).json()["items"] == []
 
 
 def test_bookings_are_written_back_moved_and_removed(

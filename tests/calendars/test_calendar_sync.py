@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme.calendars import feeds
+from bookwithme.calendars import sync
+from bookwithme.calendars.connections import CalendarCreate
 from bookwithme.calendars.sync import sync_due
-from bookwithme.models import CalendarBusyInterval, utcnow
+from bookwithme.models import CalendarBusyInterval, CalendarConnection, utcnow
 from tests.factories import create_account
 from tests.scheduling.test_public_slots import Organizer, next_monday
 
@@ -125,21 +126,12 @@ def test_connect_sync_and_the_slots_follow_the_feed(
     )
     assert created.status_code == 201
     calendar = created.json()
+    # Read once at connect: its busy time counts at once.
     assert (
-        calendar["last_synced_at"] is None
-        and calendar["busy_count"] == 0
+        calendar["busy_count"] == 1
+        and calendar["last_error"] is None
+        and calendar["last_synced_at"].endswith("Z")
         and calendar["write_back"] is False
-    )
-    # Never synced: its busy time is unknown, so nothing is offered yet.
-    assert hours(ada) == []
-
-    synced = ada.client.post(
-        f"/api/v1/calendars/{calendar['id']}/sync", headers=ada.account.headers
-    ).json()
-    assert (
-        synced["busy_count"] == 1
-        and synced["last_error"] is None
-        and synced["last_synced_at"].endswith("Z")
     )
     assert (
         "10:00" not in hours(ada)
@@ -148,11 +140,19 @@ def test_connect_sync_and_the_slots_follow_the_feed(
         and "09:30" in hours(ada)
     )
 
+    feed.body = ics((monday_at(10), monday_at(11)), (monday_at(14), monday_at(15)))
+    feed.etag = '"v2"'
+    synced = ada.client.post(
+        f"/api/v1/calendars/{calendar['id']}/sync", headers=ada.account.headers
+    ).json()
+    assert synced["busy_count"] == 2 and synced["last_error"] is None
+    assert "14:00" not in hours(ada) and "13:30" in hours(ada)
+
     # Unchanged feed: a conditional request, and the copy stays.
     again = ada.client.post(
         f"/api/v1/calendars/{calendar['id']}/sync", headers=ada.account.headers
     ).json()
-    assert feed.requests[-1].get("If-None-Match") == '"v1"' and again["busy_count"] == 1
+    assert feed.requests[-1].get("If-None-Match") == '"v2"' and again["busy_count"] == 2
 
     listed = ada.client.get("/api/v1/calendars", headers=ada.account.headers).json()["items"]
     assert [c["id"] for c in listed] == [calendar["id"]] and "password" not in listed[0]
@@ -171,9 +171,9 @@ def test_connect_sync_and_the_slots_follow_the_feed(
     [
         ({"status": 500}, "The calendar server answered 500"),
         ({"status": 404}, "The calendar server answered 404"),
-        ({"body": b"<html>Please sign in</html>"}, "The feed is not a calendar"),
+        ({"body": b"<html>Please sign in</html>"}, "the address answered a web page"),
         ({"huge": True}, "The feed is larger than 10 MB"),
-        ({"delay": 2.0}, "did not answer within"),
+        ({"delay": 2.0}, "did not send the whole calendar within"),
     ],
 )
 def test_a_broken_feed_keeps_the_last_good_copy(
@@ -183,14 +183,13 @@ def test_a_broken_feed_keeps_the_last_good_copy(
     message: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(feeds, "TIMEOUT", httpx.Timeout(0.5))
+    monkeypatch.setattr(sync, "READ_DEADLINE", 1.0)
     feed.body = ics((monday_at(10), monday_at(11)))
     calendar = ada.client.post(
         "/api/v1/calendars",
         json={"kind": "ics", "name": "Work", "url": feed.url},
         headers=ada.account.headers,
     ).json()
-    ada.client.post(f"/api/v1/calendars/{calendar['id']}/sync", headers=ada.account.headers)
     good = hours(ada)
     assert "10:00" not in good
 
@@ -201,6 +200,7 @@ def test_a_broken_feed_keeps_the_last_good_copy(
     )
     assert failed.status_code == 200
     assert message in failed.json()["last_error"]
+    assert "sign in" not in failed.json()["last_error"]  # what the server sent is not repeated
     assert failed.json()["busy_count"] == 1
     assert hours(ada) == good  # still the last good copy
 
@@ -214,10 +214,11 @@ def test_the_worker_syncs_what_is_due(
         json={"kind": "ics", "name": "Work", "url": feed.url},
         headers=ada.account.headers,
     )
-    assert sync_due(session_factory, "worker-a", SECRET) == 1
+    assert "09:00" not in hours(ada) and "12:00" in hours(ada)  # read at connect
     assert sync_due(session_factory, "worker-a", SECRET) == 0  # not due again for a while
-    assert "09:00" not in hours(ada) and "12:00" in hours(ada)
+    feed.body = ics((monday_at(9), monday_at(10)))
     assert sync_due(session_factory, "worker-a", SECRET, now=utcnow() + timedelta(minutes=16)) == 1
+    assert "10:00" in hours(ada) and "09:00" not in hours(ada)
 
 
 @pytest.mark.parametrize(
@@ -252,14 +253,17 @@ def test_bad_calendars_are_refused(
     assert ada.client.get("/api/v1/calendars", headers=ada.account.headers).json()["items"] == []
 
 
-def test_a_calendar_added_without_a_name_is_called_after_its_server(ada: Organizer) -> None:
+def test_a_calendar_added_without_a_name_is_called_after_its_server(
+    ada: Organizer, feed: Feed
+) -> None:
+    feed.body = ics()
     created = ada.client.post(
         "/api/v1/calendars",
-        json={"kind": "ics", "url": "https://calendar.example.org/feeds/work.ics"},
+        json={"kind": "ics", "url": feed.url.replace("127.0.0.1", "localhost")},
         headers=ada.account.headers,
     )
     assert created.status_code == 201, created.text
-    assert created.json()["name"] == "calendar.example.org"
+    assert created.json()["name"] == "localhost"
     assert set(created.json()) == {
         "id",
         "kind",
@@ -272,23 +276,25 @@ def test_a_calendar_added_without_a_name_is_called_after_its_server(ada: Organiz
     }
 
 
-def test_webcal_addresses_and_other_organizers(
-    ada: Organizer, session_factory: sessionmaker[Session]
+def test_webcal_addresses_are_read_over_https() -> None:
+    data = CalendarCreate(kind="ics", url="webcal://p01-calendars.icloud.com/published/2/abc")
+    assert data.url == "https://p01-calendars.icloud.com/published/2/abc"
+
+
+def test_other_organizers_calendars_are_not_found(
+    ada: Organizer, feed: Feed, session_factory: sessionmaker[Session]
 ) -> None:
+    feed.body = ics()
     created = ada.client.post(
         "/api/v1/calendars",
-        json={
-            "kind": "ics",
-            "name": "iCloud",
-            "url": "webcal://p01-calendars.icloud.com/published/2/abc",
-        },
+        json={"kind": "ics", "name": "Work", "url": feed.url},
         headers=ada.account.headers,
     ).json()
-    assert created["url"] == "https://p01-calendars.icloud.com/published/2/abc"
     bob = create_account(session_factory, "bob@example.com", name="Bob")
     for method, path in (
         ("DELETE", f"/api/v1/calendars/{created['id']}"),
         ("POST", f"/api/v1/calendars/{created['id']}/sync"),
+        ("GET", f"/api/v1/calendars/{created['id']}/busy"),
     ):
         assert ada.client.request(method, path, headers=bob.headers).status_code == 404
     assert (
@@ -296,18 +302,30 @@ def test_webcal_addresses_and_other_organizers(
         == 404
     )
     assert ada.client.post(f"/api/v1/calendars/{created['id']}/sync").status_code == 401
+    assert len(feed.requests) == 1  # none of them read the calendar
 
 
-def test_the_organizer_sees_why_no_time_is_offered(ada: Organizer, feed: Feed) -> None:
+def test_the_organizer_sees_why_no_time_is_offered(
+    ada: Organizer, feed: Feed, session_factory: sessionmaker[Session]
+) -> None:
     from tests.factories import sign_in
 
-    feed.status = 500
+    feed.body = ics()
     calendar = ada.client.post(
         "/api/v1/calendars",
         json={"kind": "ics", "name": "Work", "url": feed.url},
         headers=ada.account.headers,
     ).json()
+    # Connected before calendars were read at connect, and never read since.
+    with session_factory.begin() as session:
+        session.execute(
+            update(CalendarConnection)
+            .where(CalendarConnection.id == uuid.UUID(calendar["id"]))
+            .values(last_success_at=None)
+        )
+    feed.status = 500
     ada.client.post(f"/api/v1/calendars/{calendar['id']}/sync", headers=ada.account.headers)
+    assert hours(ada) == []
     sign_in(ada.client, "ada@example.com")
     page = ada.client.get("/", headers={"accept": "text/html"}).text
     assert "No times are offered until “Work” has been read once." in page

@@ -4,8 +4,10 @@ private links, and bookings. Each form changes what the API shows, or nothing at
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from html import unescape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -242,32 +244,64 @@ def test_bookings_are_listed_with_answers_and_cancelled_from_the_list(
 def test_calendars_are_connected_read_and_disconnected_in_the_browser(
     client: TestClient, ada: Account
 ) -> None:
-    from tests.calendars.test_calendar_sync import Feed, ics, monday_at
+    from tests.calendars.test_calendar_sync import Feed, ics
+
+    paris = ZoneInfo("Europe/Paris")
+    tomorrow = datetime.now(paris).date() + timedelta(days=1)
+
+    def when(hour: int, days: int = 0) -> datetime:
+        day = tomorrow + timedelta(days=days)
+        return datetime(day.year, day.month, day.day, hour, tzinfo=paris)
 
     feed = Feed()
     try:
-        feed.body = ics((monday_at(10), monday_at(11)), (monday_at(14), monday_at(15)))
+        feed.body = ics((when(10), when(11)), (when(14), when(15)))
         assert "Connect a calendar" in client.get("/", headers=HTML).text
         connected = post(client, "/calendars", kind="ics", url=feed.url, name="")
         assert connected.status_code == 303
-        page = client.get(connected.headers["location"], headers=HTML)
-        assert "Not read yet: no times are offered until it is." in page.text
+        page = client.get(connected.headers["location"], headers=HTML).text
+        # Read at once: what it blocks in the coming week is listed, in Ada's zone.
+        assert "2 busy periods" in page and "(Europe/Paris)" in page
+        assert f"<dt>{tomorrow:%A}, {tomorrow:%B} {tomorrow.day}</dt>" in page
+        assert "<dd>10:00\u201311:00, 14:00\u201315:00</dd>" in page
         calendar = api(client, ada, "/api/v1/calendars")["items"][0]
-        assert calendar["name"] == "127.0.0.1" and calendar["last_synced_at"] is None
+        assert calendar["name"] == "127.0.0.1" and calendar["last_synced_at"] is not None
 
+        feed.body = ics((when(9), when(10, days=1)))  # into the next day
         read = post(client, f"/calendars/{calendar['id']}/sync")
         assert read.status_code == 303
-        after = client.get(read.headers["location"], headers=HTML)
-        assert "2 busy periods" in after.text and "Read again just now." in after.text
-        assert api(client, ada, "/api/v1/calendars")["items"][0]["busy_count"] == 2
+        after = client.get(read.headers["location"], headers=HTML).text
+        assert "1 busy period " in after and "Read again just now." in after
+        later = tomorrow + timedelta(days=1)
+        assert f"<dd>09:00\u2013{later:%a} {later.day} {later:%b} 10:00</dd>" in after
 
         feed.status = 500
         post(client, f"/calendars/{calendar['id']}/sync")
-        failing = client.get("/calendars", headers=HTML)
-        assert "500" in failing.text and "2 busy periods" in failing.text  # last good copy
+        failing = client.get("/calendars", headers=HTML).text
+        assert "500" in failing and "1 busy period " in failing  # last good copy
 
         gone = post(client, f"/calendars/{calendar['id']}/delete")
         assert gone.status_code == 303
+        assert api(client, ada, "/api/v1/calendars")["items"] == []
+    finally:
+        feed.stop()
+
+
+def test_a_calendar_that_cannot_be_read_is_not_connected(client: TestClient, ada: Account) -> None:
+    from tests.calendars.test_calendar_sync import Feed
+
+    feed = Feed()
+    try:
+        feed.body = b"<!DOCTYPE html><html><body>Sign in to Contoso</body></html>"
+        answer = post(client, "/calendars", kind="ics", url=feed.url, name="Work")
+        assert answer.status_code == 422
+        assert "Nothing was connected." in answer.text
+        assert "the address answered a web page, not a calendar" in answer.text
+        assert "Contoso" not in answer.text  # what the server sent is not repeated
+        assert f'value="{feed.url}"' in answer.text  # the address is kept to correct it
+        feed.status, feed.body = 404, b"Not here"
+        answer = post(client, "/calendars", kind="ics", url=feed.url, name="Work")
+        assert answer.status_code == 422 and "answered 404" in answer.text
         assert api(client, ada, "/api/v1/calendars")["items"] == []
     finally:
         feed.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -14,7 +15,7 @@ from bookwithme.calendars.sync import SOURCES
 from bookwithme.errors import InvalidInput, NotFound
 from bookwithme.instants import UTCInstant
 from bookwithme.lookup import parse_id
-from bookwithme.models import CalendarConnection, User, utcnow
+from bookwithme.models import CalendarBusyInterval, CalendarConnection, User, utcnow
 from bookwithme.secrets_box import seal
 from bookwithme.validation import Flag, Name, at_most
 
@@ -52,6 +53,11 @@ def default_name(url: str) -> str:
     return host[:200]
 
 
+class BusyIntervalOut(BaseModel):
+    start: UTCInstant
+    end: UTCInstant
+
+
 class CalendarOut(BaseModel):
     id: uuid.UUID
     kind: str
@@ -80,11 +86,9 @@ def get_calendar(session: Session, user: User, calendar_id: str) -> CalendarConn
     return connection
 
 
-def connect(
-    session: Session, user: User, data: CalendarCreate, secret_key: str
-) -> CalendarConnection:
-    """A new source, due for its first sync at once (until then it blocks the slots, so
-    nothing is offered over time it might show as busy)."""
+def draft(user: User, data: CalendarCreate, secret_key: str) -> CalendarConnection:
+    """The connection ``data`` describes, not saved yet: it is read once first (SPEC 2.6),
+    and only a calendar that could be read is saved, with ``save``."""
     if data.kind not in SOURCES:
         raise InvalidInput(
             f"kind: {data.kind} calendars cannot be connected yet",
@@ -97,7 +101,8 @@ def connect(
             "An ICS feed is read-only and takes no username, password or write-back.",
             details=[{"field": "kind", "message": "an ICS feed is read-only"}],
         )
-    connection = CalendarConnection(
+    return CalendarConnection(
+        id=uuid.uuid4(),
         user_id=user.id,
         kind=data.kind,
         name=data.name or default_name(data.url),
@@ -106,10 +111,31 @@ def connect(
         username=data.username or None,
         password_encrypted=seal(secret_key, data.password) if data.password else None,
         next_sync_at=utcnow(),
+        busy_count=0,
     )
+
+
+def save(session: Session, connection: CalendarConnection) -> CalendarConnection:
     session.add(connection)
     session.flush()
     return connection
+
+
+def busy_between(
+    session: Session, connection: CalendarConnection, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The busy intervals the calendar gave at its last good read that reach into
+    ``[start, end)``, in order (no titles: none are kept)."""
+    query = (
+        select(CalendarBusyInterval.start_at, CalendarBusyInterval.end_at)
+        .where(
+            CalendarBusyInterval.connection_id == connection.id,
+            CalendarBusyInterval.end_at > start,
+            CalendarBusyInterval.start_at < end,
+        )
+        .order_by(CalendarBusyInterval.start_at, CalendarBusyInterval.end_at)
+    )
+    return [(start, end) for start, end in session.execute(query)]
 
 
 def disconnect(session: Session, connection: CalendarConnection) -> None:

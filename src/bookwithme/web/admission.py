@@ -14,6 +14,12 @@ holding a pool connection or a lock. Three kinds of gate, entered in this order:
    thread pool can serve, so a request that holds a connection always finds a thread to
    finish on.
 
+Reading an organizer's remote calendar while a request waits (connecting one, "read now")
+takes up to ``calendars.sync.READ_DEADLINE`` seconds of waiting on someone else's server.
+Those reads hold no database place and run in threads of their own (``remote_read``):
+one at a time per organizer, ``REMOTE_READS`` at once in the process, so slow feeds can
+never take the threads other people's requests need.
+
 Every wait is bounded: a request that cannot be admitted within ``MAX_WAIT`` seconds
 (counted from its first gate), or that joins a queue whose expected wait is already longer
 than that, is answered 503 with ``Retry-After`` at once. Correctness never depends on
@@ -29,9 +35,9 @@ import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,6 +46,7 @@ from bookwithme.errors import Busy
 MAX_WAIT = 8.0  # seconds a request may wait for admission, all gates together
 LANE_MAX_WAITING = 500  # per organizer and process; beyond it the answer is 503 at once
 KNOWN_ORGANIZERS = 10_000  # keys (page keys, link and manage tokens) remembered per process
+REMOTE_READS = 8  # remote calendars read at once for requests, per process
 
 
 class _Waiter:
@@ -147,7 +154,10 @@ class Admission:
         self.factory = factory
         self.database = Gate(request_connections)
         self.writer = Gate(1) if engine.dialect.name == "sqlite" else None
-        self._lanes: dict[uuid.UUID, Gate] = {}
+        self._lanes: dict[tuple[str, uuid.UUID], Gate] = {}
+        self.remote = Gate(REMOTE_READS)
+        # Threads for remote reads, apart from the ones requests use for the database.
+        self.remote_threads = CapacityLimiter(REMOTE_READS)
         self._organizers: OrderedDict[tuple[str, str], uuid.UUID] = OrderedDict()
 
     @staticmethod
@@ -166,17 +176,40 @@ class Admission:
                 yield
 
     @asynccontextmanager
-    async def lane(self, organizer_id: uuid.UUID, deadline: float) -> AsyncIterator[None]:
-        """One booking change per organizer at a time in this process."""
-        gate = self._lanes.get(organizer_id)
+    async def lane(
+        self, organizer_id: uuid.UUID, deadline: float, kind: str = "bookings"
+    ) -> AsyncIterator[None]:
+        """One booking change (or, with ``kind``, one other thing) per organizer at a time
+        in this process."""
+        key = (kind, organizer_id)
+        gate = self._lanes.get(key)
         if gate is None:
-            gate = self._lanes[organizer_id] = Gate(1, LANE_MAX_WAITING)
+            gate = self._lanes[key] = Gate(1, LANE_MAX_WAITING)
         try:
             async with gate.held(deadline):
                 yield
         finally:
             if gate.idle:
-                self._lanes.pop(organizer_id, None)
+                self._lanes.pop(key, None)
+
+    @asynccontextmanager
+    async def remote_read(self, organizer_id: uuid.UUID) -> AsyncIterator[None]:
+        """A turn to read one of the organizer's remote calendars: one per organizer, and
+        ``REMOTE_READS`` in all; run the read with ``limiter=self.remote_threads``."""
+        deadline = self.deadline()
+        async with AsyncExitStack() as turns:
+            try:
+                await turns.enter_async_context(
+                    self.lane(organizer_id, deadline, kind="calendar reads")
+                )
+                await turns.enter_async_context(self.remote.held(deadline))
+            except Busy:
+                raise Busy(
+                    "Calendars are being read at this moment. Nothing was changed; please "
+                    "try again in a few seconds.",
+                    retry_after=5,
+                ) from None
+            yield
 
     async def organizer_of(
         self, kind: str, key: str, resolve: Resolver, deadline: float

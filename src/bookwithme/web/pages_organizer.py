@@ -5,12 +5,12 @@ services as the API; every form works without JavaScript."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from bookwithme.admin.policy import personal_bookings_status
@@ -18,8 +18,8 @@ from bookwithme.bookings import service as bookings
 from bookwithme.calendars import connections
 from bookwithme.calendars.connections import CalendarCreate, list_calendars
 from bookwithme.config import Settings
-from bookwithme.errors import InvalidInput
-from bookwithme.i18n import when
+from bookwithme.errors import CalendarUnreadable, InvalidInput
+from bookwithme.i18n import spans_by_day, when
 from bookwithme.meeting_types import service as meeting_types
 from bookwithme.meeting_types.schemas import (
     MAX_QUESTIONS,
@@ -32,7 +32,8 @@ from bookwithme.models import MeetingType, Organization, Page, User, utcnow
 from bookwithme.scheduling import store
 from bookwithme.scheduling.schedules import WEEKDAYS, ScheduleData
 from bookwithme.timezones import known_zones
-from bookwithme.web.api.calendars import read_callers_calendar
+from bookwithme.web import calendar_reads
+from bookwithme.web.api.calendars import BUSY_DAYS
 from bookwithme.web.deps import BookingLane, NotSignedIn, PageUser, SessionDep, SettingsDep
 from bookwithme.web.errors import summarize
 from bookwithme.web.forms import form_fields, validate_form
@@ -557,11 +558,29 @@ def _calendars_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    now = utcnow()
+    calendars = list_calendars(session, user)
+    busy = {
+        c.id: spans_by_day(
+            connections.busy_between(session, c, now, now + timedelta(days=BUSY_DAYS)),
+            user.time_zone,
+            "en",
+        )
+        for c in calendars
+    }
     return render(
         request,
         "organizer/calendars.html",
         {
-            "calendars": list_calendars(session, user),
+            "calendars": calendars,
+            "busy": busy,
+            "busy_days": BUSY_DAYS,
+            "zone": user.time_zone,
+            "read_at": {
+                c.id: when(c.last_success_at, user.time_zone, "en")
+                for c in calendars
+                if c.last_success_at
+            },
             "notice": notice_text(notice),
             "values": values or {"kind": "ics"},
             "errors": errors or {},
@@ -581,13 +600,8 @@ def calendars_page(
 
 
 @router.post("/calendars")
-def calendar_connect(
-    request: Request,
-    fields: FormFields,
-    user: PageUser,
-    session: SessionDep,
-    settings: SettingsDep,
-) -> Response:
+async def calendar_connect(request: Request, fields: FormFields, settings: SettingsDep) -> Response:
+    """Connect a calendar: it is read once first, and saved only if it could be read."""
     values = {k: fields.get(k, "") for k in ("kind", "name", "url", "username")}
     data, errors = validate_form(
         CalendarCreate,
@@ -602,13 +616,24 @@ def calendar_connect(
     )
     if data is not None:
         try:
-            connections.connect(session, user, data, settings.resolved_secret_key)
+            await calendar_reads.connect(request, settings, data, NotSignedIn())
+        except CalendarUnreadable as exc:
+            errors = {"url": _unreadable(exc)}
         except InvalidInput as exc:
             errors = {"kind": exc.message}
-    if errors:
-        values["write_back"] = "on" if "write_back" in fields else ""
+    if not errors:
+        return RedirectResponse("/calendars?notice=connected", status_code=303)
+    values["write_back"] = "on" if "write_back" in fields else ""
+
+    def page(session: Session) -> Response:
+        user = calendar_reads.signed_in(request, session, settings, NotSignedIn())
         return _calendars_page(request, session, user, None, values, errors, 422)
-    return RedirectResponse("/calendars?notice=connected", status_code=303)
+
+    return await calendar_reads.in_unit(request, page, write=False)
+
+
+def _unreadable(exc: CalendarUnreadable) -> str:
+    return str(exc.details[0]["message"]) if exc.details else exc.message
 
 
 @router.post("/calendars/{calendar_id}/delete")
@@ -619,5 +644,5 @@ def calendar_disconnect(calendar_id: str, user: PageUser, session: SessionDep) -
 
 @router.post("/calendars/{calendar_id}/sync")
 async def calendar_read_now(calendar_id: str, request: Request, settings: SettingsDep) -> Response:
-    await run_in_threadpool(read_callers_calendar, request, settings, calendar_id, NotSignedIn())
+    await calendar_reads.read_now(request, settings, calendar_id, NotSignedIn())
     return RedirectResponse("/calendars?notice=read", status_code=303)

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
-from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from bookwithme.calendars import connections
-from bookwithme.calendars.connections import CalendarCreate, CalendarOut
-from bookwithme.calendars.sync import sync_one
-from bookwithme.config import Settings
-from bookwithme.errors import DomainError, Unauthorized
+from bookwithme.calendars.connections import BusyIntervalOut, CalendarCreate, CalendarOut
+from bookwithme.errors import Busy, CalendarUnreadable, InvalidInput, Unauthorized
 from bookwithme.models import CalendarConnection, utcnow
-from bookwithme.web.api.common import ItemList
-from bookwithme.web.deps import CurrentUser, SessionDep, SettingsDep, user_from_request
+from bookwithme.web import calendar_reads
+from bookwithme.web.api.common import DATE_OR_INSTANT, ItemList, json_in_zone, window, zone_query
+from bookwithme.web.deps import CurrentUser, SessionDep, SettingsDep
 from bookwithme.web.openapi import raises
 
 router = APIRouter(tags=["calendars"])
+
+BUSY_DAYS = 7  # what GET /calendars/{id}/busy lists when no end is given
+MAX_BUSY_DAYS = 400  # the longest window it lists at once
 
 
 @router.get("/calendars")
@@ -28,14 +31,22 @@ def list_calendars(user: CurrentUser, session: SessionDep) -> ItemList[CalendarO
     )
 
 
-@router.post("/calendars", status_code=201)
-def connect_calendar(
-    body: CalendarCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+@router.post(
+    "/calendars",
+    status_code=201,
+    responses=raises(Unauthorized, CalendarUnreadable, Busy),
+)
+async def connect_calendar(
+    body: CalendarCreate, request: Request, settings: SettingsDep
 ) -> CalendarOut:
     """An ICS feed (``url``) or a CalDAV calendar (``url``, ``username``, ``password``,
-    ``write_back``); the password is stored encrypted and never returned."""
-    connection = connections.connect(session, user, body, settings.resolved_secret_key)
-    return connections.calendar_out(connection)
+    ``write_back``); the password is stored encrypted and never returned. The calendar is
+    read once first: an address that does not answer a readable calendar is refused with
+    422 ``calendar_unreadable`` and the reason, and nothing is saved."""
+    connection_id = await calendar_reads.connect(request, settings, body, Unauthorized())
+    return await calendar_reads.in_unit(
+        request, lambda session: _out(session, connection_id), write=False
+    )
 
 
 @router.delete("/calendars/{calendar_id}", status_code=204)
@@ -44,30 +55,52 @@ def disconnect_calendar(calendar_id: str, user: CurrentUser, session: SessionDep
     return Response(status_code=204)
 
 
-def read_callers_calendar(
-    request: Request, settings: Settings, calendar_id: str, signed_out: DomainError
-) -> uuid.UUID:
-    """Read one of the caller's calendars now (blocking; run it in a thread). The remote
-    calendar is read outside any database transaction, so nobody else waits on it."""
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
-        user = user_from_request(request, session, settings)
-        if user is None:
-            raise signed_out
-        connection_id = connections.get_calendar(session, user, calendar_id).id
-        session.commit()  # the throttled token "last used" stamp, if any
-    sync_one(factory, connection_id, utcnow(), settings.resolved_secret_key)
-    return connection_id
-
-
-@router.post("/calendars/{calendar_id}/sync", responses=raises(Unauthorized))
+@router.post("/calendars/{calendar_id}/sync", responses=raises(Unauthorized, Busy))
 async def sync_calendar(calendar_id: str, request: Request, settings: SettingsDep) -> CalendarOut:
-    """Read the calendar now and answer with the result."""
+    """Read the calendar now and answer with the result (a read that fails keeps the last
+    good copy and says why in ``last_error``)."""
+    connection_id = await calendar_reads.read_now(request, settings, calendar_id, Unauthorized())
+    return await calendar_reads.in_unit(
+        request, lambda session: _out(session, connection_id), write=False
+    )
 
-    def run() -> CalendarOut:
-        connection_id = read_callers_calendar(request, settings, calendar_id, Unauthorized())
-        factory: sessionmaker[Session] = request.app.state.session_factory
-        with factory() as session:
-            return connections.calendar_out(session.get_one(CalendarConnection, connection_id))
 
-    return await run_in_threadpool(run)
+@router.get("/calendars/{calendar_id}/busy", response_model=ItemList[BusyIntervalOut])
+def calendar_busy(
+    calendar_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    tz: Annotated[str | None, Depends(zone_query)],
+    start: Annotated[
+        str | None,
+        Query(max_length=40, description="A date or an instant; default: now"),
+        DATE_OR_INSTANT,
+    ] = None,
+    end: Annotated[
+        str | None,
+        Query(max_length=40, description=f"A date or an instant; default: {BUSY_DAYS} days on"),
+        DATE_OR_INSTANT,
+    ] = None,
+) -> Response:
+    """The busy intervals this calendar gave at its last good read (no titles: only the
+    times are kept), so an organizer can see what a feed blocks."""
+    connection = connections.get_calendar(session, user, calendar_id)
+    low, high = window(start, end, tz or user.time_zone)
+    if low is None:
+        low = utcnow() if high is None else high - timedelta(days=BUSY_DAYS)
+    if high is None:
+        high = low + timedelta(days=BUSY_DAYS)
+    if high - low > timedelta(days=MAX_BUSY_DAYS):
+        raise InvalidInput(
+            f"end: at most {MAX_BUSY_DAYS} days after start",
+            details=[{"field": "end", "message": f"at most {MAX_BUSY_DAYS} days after start"}],
+        )
+    items = [
+        BusyIntervalOut(start=s, end=e)
+        for s, e in connections.busy_between(session, connection, low, high)
+    ]
+    return json_in_zone(ItemList(items=items), tz)
+
+
+def _out(session: Session, connection_id: uuid.UUID) -> CalendarOut:
+    return connections.calendar_out(session.get_one(CalendarConnection, connection_id))
