@@ -37,7 +37,10 @@ class Feed:
         self.delay = 0.0
         self.etag: str | None = None
         self.huge = False
+        self.trickle = 0.0  # seconds between single bytes of the body, when set
         self.requests: list[dict[str, str]] = []
+        self.active = 0  # requests being answered now
+        self.lock = threading.Lock()
         feed = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,6 +48,15 @@ class Feed:
                 pass
 
             def do_GET(self) -> None:
+                with feed.lock:
+                    feed.active += 1
+                try:
+                    self.answer()
+                finally:
+                    with feed.lock:
+                        feed.active -= 1
+
+            def answer(self) -> None:
                 feed.requests.append(dict(self.headers))
                 time.sleep(feed.delay)
                 if feed.etag and self.headers.get("If-None-Match") == feed.etag:
@@ -60,6 +72,11 @@ class Feed:
                     if feed.huge:  # 50 MB, without saying so up front
                         for _ in range(50):
                             self.wfile.write(b"X" * (1024 * 1024))
+                    elif feed.trickle:  # a byte now and then: never silent for long
+                        for byte in feed.body:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(feed.trickle)
                     else:
                         self.wfile.write(feed.body)
                 except (BrokenPipeError, ConnectionResetError):

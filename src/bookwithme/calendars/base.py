@@ -8,6 +8,7 @@ the slot query, next to the cached copy of every remote source's busy time.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,12 @@ from typing import Protocol
 
 from bookwithme.calendars.problems import Problem
 from bookwithme.models import CalendarConnection
+
+
+def seconds(value: float) -> str:
+    """A duration as a sentence says it: "1 second", "20 seconds" (rounded up)."""
+    whole = math.ceil(value)
+    return f"{whole} second{'s' if whole != 1 else ''}"
 
 
 class SourceError(Exception):

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import httpx
 
-from bookwithme.calendars.base import ReadContext, SourceBusy, SourceError
+from bookwithme.calendars.base import ReadContext, SourceBusy, SourceError, seconds
 from bookwithme.calendars.ics import CalendarFileError, busy_from_ics
 from bookwithme.models import CalendarConnection
 
@@ -18,9 +18,9 @@ USER_AGENT = "bookwithme (calendar sync)"
 TOO_LARGE = f"The feed is larger than {MAX_BYTES // (1024 * 1024)} MB."
 
 
-def timed_out(seconds: float) -> SourceError:
+def timed_out(allowed: float) -> SourceError:
     return SourceError(
-        f"The calendar server did not send the whole calendar within {seconds:.0f} seconds."
+        f"The calendar server did not send the whole calendar within {seconds(allowed)}."
     )
 
 

@@ -24,7 +24,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme.calendars.base import BusySource, ReadContext, SourceBusy, SourceError
+from bookwithme.calendars.base import (
+    BusySource,
+    ReadContext,
+    SourceBusy,
+    SourceError,
+    seconds,
+)
 from bookwithme.calendars.busy_blocks import whole_seconds
 from bookwithme.calendars.caldav_source import CalDAVSource
 from bookwithme.calendars.feeds import IcsFeed
@@ -57,8 +63,8 @@ class Outcome:
     error: str | None = None
 
 
-def _within(seconds: float, work: Callable[[], SourceBusy]) -> SourceBusy:
-    """``work()`` in its own thread, waited for at most ``seconds``: a source that does not
+def _within(limit: float, work: Callable[[], SourceBusy]) -> SourceBusy:
+    """``work()`` in its own thread, waited for at most ``limit`` seconds: a source that does not
     stop by itself (a library without an overall timeout) cannot hold its caller longer.
     The abandoned thread ends when that source's own per-request timeouts fire."""
     outcome: dict[str, object] = {}
@@ -73,10 +79,8 @@ def _within(seconds: float, work: Callable[[], SourceBusy]) -> SourceBusy:
             finished.set()
 
     threading.Thread(target=run, name="calendar-read", daemon=True).start()
-    if not finished.wait(seconds):
-        raise SourceError(
-            f"The calendar did not finish answering within {READ_DEADLINE:.0f} seconds."
-        )
+    if not finished.wait(limit):
+        raise SourceError(f"The calendar did not finish answering within {seconds(READ_DEADLINE)}.")
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]
