@@ -188,7 +188,7 @@ def test_connect_sync_and_the_slots_follow_the_feed(
     [
         ({"status": 500}, "The calendar server answered 500"),
         ({"status": 404}, "The calendar server answered 404"),
-        ({"body": b"<html>Please sign in</html>"}, "the address answered a web page"),
+        ({"body": b"<html>Please sign in</html>"}, "The address answered a web page"),
         ({"huge": True}, "The feed is larger than 10 MB"),
         ({"delay": 2.0}, "did not send the whole calendar within"),
     ],

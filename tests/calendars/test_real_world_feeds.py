@@ -276,11 +276,11 @@ def test_a_feed_with_many_broken_events_names_the_first_few(ada: Organizer, feed
         ({"status": 401}, "needs a sign-in or is not shared publicly"),
         (
             {"body": b"<!DOCTYPE html><html><title>Sign in - Contoso</title></html>"},
-            "the address answered a web page, not a calendar",
+            "The address answered a web page, not a calendar",
         ),
-        ({"body": b'{"error": "nope"}'}, "the address answered JSON, not a calendar"),
+        ({"body": b'{"error": "nope"}'}, "The address answered JSON, not a calendar"),
         ({"body": b"BEGIN:VCARD\r\nFN:Ada\r\nEND:VCARD\r\n"}, "did not answer an iCalendar file"),
-        ({"body": b""}, "the address answered with nothing"),
+        ({"body": b""}, "The address answered with nothing"),
     ],
 )
 def test_an_address_that_is_not_a_calendar_is_refused_at_connect(

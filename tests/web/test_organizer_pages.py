@@ -296,7 +296,7 @@ def test_a_calendar_that_cannot_be_read_is_not_connected(client: TestClient, ada
         answer = post(client, "/calendars", kind="ics", url=feed.url, name="Work")
         assert answer.status_code == 422
         assert "Nothing was connected." in answer.text
-        assert "the address answered a web page, not a calendar" in answer.text
+        assert "The address answered a web page, not a calendar" in answer.text
         assert "Contoso" not in answer.text  # what the server sent is not repeated
         assert f'value="{feed.url}"' in answer.text  # the address is kept to correct it
         feed.status, feed.body = 404, b"Not here"

@@ -109,7 +109,7 @@ class IcsFeed:
         try:
             parsed = busy_from_ics(body, start, end, context.zone, context.own_uids)
         except CalendarFileError as exc:
-            raise SourceError(f"This is not a calendar: {exc}.") from None
+            raise SourceError(str(exc)) from None
         return SourceBusy(
             intervals=parsed.intervals,
             problems=parsed.problems,

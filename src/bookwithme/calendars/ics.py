@@ -460,9 +460,9 @@ def _not_a_calendar(data: bytes) -> str:
     """Why a download is not a calendar, without repeating what it said."""
     head = data[:512].lstrip().lower()
     if not head:
-        return "the address answered with nothing"
+        return "The address answered with nothing, not a calendar."
     if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<")):
-        return "the address answered a web page, not a calendar (is it a sign-in page?)"
+        return "The address answered a web page, not a calendar (is it a sign-in page?)."
     if head.startswith((b"{", b"[")):
-        return "the address answered JSON, not a calendar"
-    return "the address did not answer an iCalendar file"
+        return "The address answered JSON, not a calendar."
+    return "The address did not answer an iCalendar file."

@@ -102,8 +102,8 @@ NOTICES = {
     "deleted": "The meeting type is deleted. Its bookings are kept.",
     "revoked": "The link is turned off.",
     "cancelled": "The booking is cancelled; the invitee gets an email.",
-    "connected": "Connected. bookwithme reads it within a minute; until then no times are "
-    "offered, so nothing is booked over time it shows as busy.",
+    "connected": "Connected and read: nothing is offered over the time it shows as busy. "
+    "It is read again every 15 minutes.",
     "read": "Read again just now.",
     "removed": "Disconnected. Its busy time no longer counts.",
 }
