@@ -156,6 +156,7 @@ def test_expired_used_and_revoked_links_answer_410_with_the_reason(
         for path in (
             f"/api/v1/public/links/{link['token']}",
             f"/api/v1/public/links/{link['token']}/slots",
+            f"/api/v1/public/links/{link['token']}/days",
         ):
             response = client.get(path)
             assert response.status_code == 410, path

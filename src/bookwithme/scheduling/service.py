@@ -387,3 +387,22 @@ def valid_until(
     if bookable.link is not None:
         limits.append(bookable.link.expires_at)
     return min(limits)
+
+
+def month_window(month: date, zone: str) -> tuple[datetime, datetime]:
+    """The instants of a calendar month in ``zone``: ``[1st 00:00, 1st of next 00:00)``."""
+    first = plausible(month.replace(day=1), "month")
+    following = (first + timedelta(days=32)).replace(day=1)
+    z = ZoneInfo(zone)
+    return localize(first, 0, z), localize(following, 0, z)
+
+
+def days_with_room(slots: list[Slot], zone: str) -> list[tuple[date, int]]:
+    """Each local date in ``zone`` that has slots, with how many, in order (the dots of a
+    month calendar)."""
+    z = ZoneInfo(zone)
+    counts: dict[date, int] = {}
+    for slot in slots:
+        day = slot.start.astimezone(z).date()
+        counts[day] = counts.get(day, 0) + 1
+    return sorted(counts.items())

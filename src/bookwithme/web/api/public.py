@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Annotated
@@ -21,7 +22,7 @@ from bookwithme.bookings.schemas import (
     RescheduleIn,
 )
 from bookwithme.bookings.service import BookingCancelled
-from bookwithme.errors import LinkExpired, LinkRevoked, LinkUsed, SlotUnavailable
+from bookwithme.errors import InvalidInput, LinkExpired, LinkRevoked, LinkUsed, SlotUnavailable
 from bookwithme.instants import in_zone
 from bookwithme.meeting_types.schemas import PublicMeetingTypeOut
 from bookwithme.meeting_types.service import public_type_out
@@ -84,6 +85,63 @@ async def _slot_query(
 
 
 SlotQueryDep = Annotated[SlotQuery, Depends(_slot_query)]
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class DayOut(BaseModel):
+    date: date
+    slots: int
+
+
+class DaysOut(BaseModel):
+    time_zone: str
+    month: str
+    days: list[DayOut]
+
+
+async def _days_query(
+    month: Annotated[
+        str | None,
+        Query(
+            max_length=7,
+            pattern=r"^\d{4}-\d{2}$",
+            description="YYYY-MM, in tz; default: this month there",
+        ),
+    ] = None,
+    tz: Annotated[str | None, Depends(zone_query)] = None,
+) -> tuple[date | None, str | None]:
+    if month is None:
+        return None, tz
+    match = _MONTH.match(month)
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise InvalidInput(
+            "month: must be a month as YYYY-MM (2026-12)",
+            details=[{"field": "month", "message": "a month as YYYY-MM"}],
+        )
+    return date(int(match.group(1)), int(match.group(2)), 1), tz
+
+
+DaysQueryDep = Annotated[tuple[date | None, str | None], Depends(_days_query)]
+
+
+def days_answer(
+    session: Session, bookable: Bookable, query: tuple[date | None, str | None], now: datetime
+) -> DaysOut:
+    """The dates of a month, in the invitee's zone, that offer at least one slot: what a
+    month calendar shows before a day is picked."""
+    month, tz = query
+    zone = tz or bookable.organizer.time_zone
+    month = month or now.astimezone(ZoneInfo(zone)).date().replace(day=1)
+    window_start, window_end = scheduling.month_window(month, zone)
+    slots = scheduling.slots_for(session, bookable, window_start, window_end, now)
+    return DaysOut(
+        time_zone=zone,
+        month=f"{month:%Y-%m}",
+        days=[DayOut(date=d, slots=n) for d, n in scheduling.days_with_room(slots, zone)],
+    )
+
+
 CACHE_MAX_AGE = timedelta(minutes=5)
 
 
@@ -134,6 +192,13 @@ def page_slots(
     return slots_response(request, session, bookable, query, utcnow())
 
 
+@router.get("/pages/{page_key}/meeting-types/{type_id}/days")
+def page_days(page_key: str, type_id: str, query: DaysQueryDep, session: SessionDep) -> DaysOut:
+    """The days of a month that have room, with how many slots each."""
+    bookable = scheduling.bookable_through_page(session, page_key, type_id)
+    return days_answer(session, bookable, query, utcnow())
+
+
 @router.get("/links/{token}", responses=LINK_GONE)
 def public_link(token: str, session: SessionDep) -> PublicLinkOut:
     bookable = scheduling.bookable_through_link(session, token, utcnow())
@@ -148,6 +213,14 @@ def link_slots(token: str, query: SlotQueryDep, request: Request, session: Sessi
     now = utcnow()
     bookable = scheduling.bookable_through_link(session, token, now)
     return slots_response(request, session, bookable, query, now)
+
+
+@router.get("/links/{token}/days", responses=LINK_GONE)
+def link_days(token: str, query: DaysQueryDep, session: SessionDep) -> DaysOut:
+    """The days of a month that have room through this private link."""
+    now = utcnow()
+    bookable = scheduling.bookable_through_link(session, token, now)
+    return days_answer(session, bookable, query, now)
 
 
 # --- Booking ------------------------------------------------------------------------
