@@ -8,15 +8,20 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from bookwithme.bookings.service import locale_from
 from bookwithme.errors import AlreadySetUp, Busy, DomainError
+from bookwithme.i18n import translations
 from bookwithme.web.deps import NotSignedIn
+from bookwithme.web.invitee_errors import MESSAGES, TITLES, NextStep, is_invitee_path, next_step
 from bookwithme.web.routes import allowed_methods
 from bookwithme.web.setup_gate import SetupRequired
 from bookwithme.web.templating import render
@@ -44,24 +49,16 @@ HTTP_MESSAGES = {
     405: "This method is not allowed here.",
     500: "Something went wrong on our side. Nothing was saved; please try again.",
 }
-# Page titles a person understands, where the status phrase ("Gone") would not do.
-PAGE_TITLES = {
-    "link_expired": "This link has expired",
-    "link_used": "This link has been used",
-    "link_revoked": "This link was turned off",
-    "not_found": "Not found",
-    "busy": "Busy right now",
-}
-# Invitees arrive on these addresses without an account: their error pages do not send
-# them to the sign-in page.
-INVITEE_PREFIXES = ("/p/", "/l/", "/b/")
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 
 def wants_html(request: Request) -> bool:
+    """Pages answer errors as pages, unless the client asks for JSON alone; the API
+    always answers JSON."""
     if request.url.path.startswith("/api/"):
         return False
-    return "text/html" in request.headers.get("accept", "")
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or "application/json" not in accept
 
 
 def error_response(
@@ -78,10 +75,10 @@ def error_response(
             "error.html",
             {
                 "status_code": status_code,
-                "title": PAGE_TITLES.get(code, HTTPStatus(status_code).phrase),
+                "title": TITLES.get(code, HTTPStatus(status_code).phrase),
                 "message": message,
                 "code": code,
-                "show_home": not request.url.path.startswith(INVITEE_PREFIXES),
+                "show_home": not is_invitee_path(request.url.path),
             },
             status_code=status_code,
         )
@@ -91,6 +88,63 @@ def error_response(
     if details is not None:
         body["details"] = details
     return JSONResponse({"error": body}, status_code=status_code, headers=headers)
+
+
+async def respond(
+    request: Request,
+    status_code: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """``error_response``, except that an invitee's browser gets a page in their language
+    with what they can do next."""
+    if wants_html(request) and is_invitee_path(request.url.path):
+        return await _invitee_page(request, status_code, code, message, headers)
+    return error_response(request, status_code, code, message, details, headers)
+
+
+async def _invitee_page(
+    request: Request,
+    status_code: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None,
+) -> Response:
+    lang = locale_from(None, request.headers.get("accept-language"))
+    gettext = translations(lang).gettext
+    path = request.url.path
+    step = NextStep("Check the address.")
+    factory: sessionmaker[Session] = request.app.state.session_factory
+
+    def find() -> NextStep:
+        with factory() as session:
+            return next_step(session, path, code)
+
+    try:
+        step = await to_thread.run_sync(find)
+    except SQLAlchemyError:  # the database is what failed: say what we can without it
+        log.warning("no next step for the error page of %s", path)
+    name = {"name": step.organizer or ""}
+    page = render(
+        request,
+        "error.html",
+        {
+            "status_code": status_code,
+            "title": gettext(TITLES.get(code, HTTPStatus(status_code).phrase)),
+            "message": gettext(MESSAGES.get(code, message)),
+            "code": code,
+            "hint": gettext(step.hint) % name,
+            "next_label": gettext(step.link_label) % name if step.link_label else None,
+            "next_link": step.link,
+            "show_home": False,
+        },
+        status_code=status_code,
+        lang=lang,
+    )
+    page.headers.update(headers or {})
+    return page
 
 
 def _json_position(error: dict[str, Any]) -> int | None:
@@ -148,9 +202,9 @@ def _is_contention(exc: OperationalError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 
-def _busy_response(request: Request) -> Response:
+async def _busy_response(request: Request) -> Response:
     exc = Busy()
-    return error_response(
+    return await respond(
         request,
         exc.status_code,
         exc.code,
@@ -189,7 +243,7 @@ def install_error_handlers(app: FastAPI) -> None:
         details = exc.details
         if exc.status_code == 422 and details is None:  # every 422 says which field
             details = [{"field": "", "message": exc.message}]
-        return error_response(request, exc.status_code, exc.code, exc.message, details, headers)
+        return await respond(request, exc.status_code, exc.code, exc.message, details, headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -202,7 +256,7 @@ def install_error_handlers(app: FastAPI) -> None:
             allowed = allowed_methods(request.app, request.scope["path"])
             if allowed is not None:
                 headers["Allow"] = ", ".join(allowed)
-        return error_response(request, exc.status_code, code, detail, headers=headers or None)
+        return await respond(request, exc.status_code, code, detail, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -215,19 +269,19 @@ def install_error_handlers(app: FastAPI) -> None:
         if body_not_json and "json" not in content_type:
             message = "Send the body as JSON, with the header Content-Type: application/json."
             details = [{"field": "", "message": message}]
-        return error_response(request, 422, "validation_error", summarize(details), details)
+        return await respond(request, 422, "validation_error", summarize(details), details)
 
     @app.exception_handler(PoolTimeout)
     async def _pool_exhausted(request: Request, exc: PoolTimeout) -> Response:
         log.warning("no database connection free for %s %s", request.method, request.url.path)
-        return _busy_response(request)
+        return await _busy_response(request)
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError) -> Response:
         if _is_contention(exc):
-            return _busy_response(request)
+            return await _busy_response(request)
         log.exception("database error on %s %s", request.method, request.url.path)
-        return error_response(request, 500, "internal_error", HTTP_MESSAGES[500])
+        return await respond(request, 500, "internal_error", HTTP_MESSAGES[500])
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
