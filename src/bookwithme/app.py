@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.responses import JSONResponse
@@ -27,6 +27,7 @@ from bookwithme.web import (
 )
 from bookwithme.web.admission import Admission
 from bookwithme.web.api import router as api_router
+from bookwithme.web.embedding import allow_embedding
 from bookwithme.web.errors import install_error_handlers
 from bookwithme.web.middleware import (
     BodySizeLimit,
@@ -100,8 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages_accounts.router)
     app.include_router(pages_organizer.router)
     app.include_router(pages_admin.router)
-    app.include_router(pages_public.router)
-    app.include_router(pages_invitee.router)
+    # The invitee's pages may be framed by the sites their organizer lists.
+    app.include_router(pages_public.router, dependencies=[Depends(allow_embedding)])
+    app.include_router(pages_invitee.router, dependencies=[Depends(allow_embedding)])
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(

@@ -184,12 +184,28 @@ class PublicMeetingTypeOut(BaseModel):
     color: str | None
 
 
+MAX_EMBED_ORIGINS = 10
+_ORIGIN = re.compile(r"^https://[a-z0-9.-]+(?::\d{1,5})?$")
+
+
+def embed_origin(value: str) -> str:
+    """A site that may frame the page: ``https://host[:port]``, nothing after it."""
+    origin = value.strip().rstrip("/").lower()
+    if not _ORIGIN.match(origin) or ".." in origin or origin.endswith("."):
+        raise ValueError(
+            "each site must be an https:// origin such as https://www.example.com "
+            "(no path after it)"
+        )
+    return origin
+
+
 class PageOut(BaseModel):
     published: bool
     key: str
     url: str
     title: str
     intro: str
+    embed_origins: list[str]
 
 
 class PageUpdate(PatchModel):
@@ -198,6 +214,20 @@ class PageUpdate(PatchModel):
         | None
     ) = None
     intro: LongText | None = None
+    embed_origins: (
+        Annotated[
+            list[Annotated[str, StringConstraints(max_length=300)]],
+            Field(max_length=MAX_EMBED_ORIGINS),
+        ]
+        | None
+    ) = None
+
+    @field_validator("embed_origins")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        return list(dict.fromkeys(embed_origin(v) for v in value))
 
 
 class PublishIn(BaseModel):

@@ -195,6 +195,7 @@ def page_out(page: Page, base_url: str) -> PageOut:
         url=f"{base_url}/p/{page.key}",
         title=page.title,
         intro=page.intro,
+        embed_origins=list(page.embed_origins or []),
     )
 
 

@@ -86,3 +86,5 @@ class Page(IdMixin, TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     intro: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Sites that may show the page in an <iframe> (``https://origin``, at most 10).
+    embed_origins: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")

@@ -326,12 +326,16 @@ class CSRFProtection:
 
 class SecurityHeaders:
     """Pages carry tokens in their URLs (private links, manage links), so no Referer leaves
-    the site; nothing may frame the pages."""
+    the site; nothing may frame the pages, except an organizer's invitee pages on the sites
+    that organizer lists (``web/embedding.py`` notes them in the request's state)."""
 
     HEADERS = [
         (b"referrer-policy", b"no-referrer"),
         (b"x-content-type-options", b"nosniff"),
+    ]
+    NO_FRAMING = [
         (b"x-frame-options", b"DENY"),
+        (b"content-security-policy", b"frame-ancestors 'none'"),
     ]
 
     def __init__(self, app: ASGIApp) -> None:
@@ -344,12 +348,18 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers") or []) + self.HEADERS
+                origins = (scope.get("state") or {}).get(FRAME_ANCESTORS_KEY)
+                framing = self.NO_FRAMING
+                if origins:
+                    policy = "frame-ancestors 'self' " + " ".join(origins)
+                    framing = [(b"content-security-policy", policy.encode("ascii"))]
+                message["headers"] = list(message.get("headers") or []) + self.HEADERS + framing
             await send(message)
 
         await self.app(scope, receive, with_headers)
 
 
+FRAME_ANCESTORS_KEY = "frame_ancestors"  # web/embedding.py writes it
 CACHE_UNTIL_HEADER = b"x-bookwithme-cache-until"
 
 

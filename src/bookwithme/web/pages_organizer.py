@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import escape
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -60,6 +61,27 @@ def dashboard(
     settings: SettingsDep,
     notice: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
+    return _dashboard(request, session, user, settings, notice_text(notice))
+
+
+def _embed_snippet(page_url: str, name: str) -> str:
+    title = escape(f"Book a meeting with {name}", quote=True)
+    return (
+        f'<iframe src="{escape(page_url, quote=True)}" title="{title}" '
+        'style="width:100%;min-height:760px;border:0" loading="lazy"></iframe>'
+    )
+
+
+def _dashboard(
+    request: Request,
+    session: Session,
+    user: User,
+    settings: Settings,
+    notice: str | None,
+    embed_text: str | None = None,
+    embed_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     organization = session.get_one(Organization, user.organization_id)
     status = personal_bookings_status(organization, user)
     page = session.scalar(select(Page).where(Page.user_id == user.id))
@@ -71,6 +93,7 @@ def dashboard(
     schedule = store.to_data(store.default_schedule_row(session, user))
     calendars = list_calendars(session, user)
     hours = [(DAY_NAMES[day], getattr(schedule.weekly, day)) for day in WEEKDAYS]
+    page_url = f"{settings.base_url}/p/{page.key}" if page else None
     return render(
         request,
         "organizer/dashboard.html",
@@ -78,14 +101,22 @@ def dashboard(
             "organization": organization,
             "status": status,
             "page": page,
-            "page_url": f"{settings.base_url}/p/{page.key}" if page else None,
+            "page_url": page_url,
+            "embed_snippet": _embed_snippet(page_url, user.name) if page_url else "",
+            "embed_origins_text": (
+                embed_text if embed_text is not None else "\n".join(page.embed_origins or [])
+            )
+            if page
+            else "",
+            "embed_error": embed_error,
             "meeting_types": meeting_types,
             "schedule": schedule,
             "hours": hours,
             "calendars": calendars,
             "unsynced": [c for c in calendars if c.last_success_at is None],
-            "notice": notice_text(notice),
+            "notice": notice,
         },
+        status_code=status_code,
     )
 
 
@@ -93,6 +124,7 @@ def dashboard(
 
 NOTICES = {
     "published": "Your page is published. Share its address.",
+    "embed_saved": "Saved. The sites listed can now show your page; no other site can.",
     "unpublished": "Your page is hidden. Nobody can book through it until you publish it again.",
     "new_link": "Your page has a new address. The old one no longer works.",
     "hours": "Your working hours are saved.",
@@ -120,10 +152,23 @@ def _invalid(errors: dict[str, str]) -> InvalidInput:
 
 @router.post("/page")
 def page_save(
-    request: Request, fields: FormFields, user: PageUser, session: SessionDep
+    request: Request,
+    fields: FormFields,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     page = meeting_types.get_page(session, user)
     action = fields.get("action", "save")
+    if action == "embed":
+        text = fields.get("embed_origins", "")
+        origins = [line.strip() for line in text.splitlines() if line.strip()]
+        data, errors = validate_form(PageUpdate, {"embed_origins": origins})
+        if data is None:
+            message = next(iter(errors.values()), "")
+            return _dashboard(request, session, user, settings, None, text, message, 422)
+        meeting_types.update_page(session, page, data)
+        return RedirectResponse("/?notice=embed_saved", status_code=303)
     if action == "publish":
         meeting_types.publish(session, user, page, False, utcnow())
         return RedirectResponse("/?notice=published", status_code=303)
