@@ -28,6 +28,7 @@ from bookwithme.meeting_types.schemas import (
     MeetingTypeUpdate,
     PageUpdate,
     PrivateLinkCreate,
+    embed_origin,
 )
 from bookwithme.models import MeetingType, Organization, Page, User, utcnow
 from bookwithme.scheduling import store
@@ -165,7 +166,14 @@ def page_save(
         origins = [line.strip() for line in text.splitlines() if line.strip()]
         data, errors = validate_form(PageUpdate, {"embed_origins": origins})
         if data is None:
-            message = next(iter(errors.values()), "")
+            message = next(iter(errors.values()))
+            message = message[:1].upper() + message[1:]
+            for origin in origins:  # name the line that is wrong
+                try:
+                    embed_origin(origin)
+                except ValueError:
+                    message = f"{origin}: {message[:1].lower()}{message[1:]}"
+                    break
             return _dashboard(request, session, user, settings, None, text, message, 422)
         meeting_types.update_page(session, page, data)
         return RedirectResponse("/?notice=embed_saved", status_code=303)
