@@ -32,14 +32,18 @@ def test_move_and_cancel_from_the_email_link(
     label = "phone" if viewport is PHONE else "desktop"
 
     page = browser.new_context(viewport=viewport).new_page()
-    page.goto(booked["manage_url"] + f"?from={monday.isoformat()}")
+    page.goto(booked["manage_url"])
     assert page.locator("h1").inner_text() == "30 minute meeting"
-    shot(page, f"manage-{label}")
-    page.click("button.time:text('11:30')")
+    shot(page, f"manage-link-{label}")
+    # Two steps: the free times from the booking's week, then "old -> new" and Confirm.
+    page.click("text=Reschedule")
+    page.locator(".times").first.locator("a.time", has_text="11:30").click()
+    page.click("text=Confirm the new time")
     assert "Your meeting has moved." in page.locator(".alert").inner_text()
-    assert "11:30" in page.locator(".facts").inner_text()
+    assert "11:30" in page.locator(".when-line").inner_text()
+    page.click("text=Cancel meeting")
     page.fill("#f-reason", "Something came up")
-    page.click("text=Cancel this meeting")
+    page.click("text=Yes, cancel")
     assert "Your meeting is cancelled." in page.locator(".alert").inner_text()
     shot(page, f"manage-cancelled-{label}")
     assert api.get(f"/api/v1/bookings/{booked['id']}").json()["status"] == "cancelled"

@@ -148,3 +148,30 @@ def booking_emails(
         _render(booking, organizer, event, "invitee", manage_url, labels, now),
         _render(booking, organizer, event, "organizer", manage_url, labels, now),
     ]
+
+
+def latest_invitee_email(
+    booking: Booking,
+    organizer: User,
+    *,
+    manage_url: str | None,
+    labels: dict[str, str],
+    now: datetime,
+) -> Email:
+    """The email the invitee got last about ``booking``: the invitation (``METHOD:REQUEST``)
+    while it stands, the cancellation once cancelled. Its ``ics`` is what the manage page
+    offers as ``invite.ics``, with the same UID, SEQUENCE and wording as the email's."""
+    event: Event = (
+        "cancelled"
+        if booking.status == "cancelled"
+        else ("rescheduled" if booking.sequence else "created")
+    )
+    return _render(
+        booking,
+        organizer,
+        event,
+        "invitee",
+        None if event == "cancelled" else manage_url,
+        labels,
+        now,
+    )

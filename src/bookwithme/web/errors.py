@@ -53,12 +53,16 @@ _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 
 def wants_html(request: Request) -> bool:
-    """Pages answer errors as pages, unless the client asks for JSON alone; the API
-    always answers JSON."""
-    if request.url.path.startswith("/api/"):
+    """Browsers get error pages; the API always answers JSON. On an invitee's address
+    (opened from an email, a chat or an app that may accept anything) a page is the
+    answer unless the client asks for JSON."""
+    path = request.url.path
+    if path.startswith("/api/"):
         return False
     accept = request.headers.get("accept", "")
-    return "text/html" in accept or "application/json" not in accept
+    if "text/html" in accept:
+        return True
+    return is_invitee_path(path) and "application/json" not in accept
 
 
 def error_response(
