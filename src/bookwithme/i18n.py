@@ -4,7 +4,8 @@ catalog format) and are compiled in memory when first used, so there is no build
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from functools import cache
 from itertools import groupby
@@ -82,3 +83,85 @@ def spans_by_day(
             texts.append(f"{format_time(start, 'HH:mm', tzinfo=tz, locale=locale)}\u2013{end_text}")
         days.append((day_label(day, locale), texts))
     return days
+
+
+# --- The invitee's clock and calendar (the booking page) -------------------------------
+
+# A bare language stands for the region CLDR takes as likeliest for it.
+LIKELY_REGION = {"en": "en_US", "fr": "fr_FR"}
+
+
+def regional_locale(accept_language: str | None, lang: str) -> str | None:
+    """The browser's most preferred tag in ``lang`` as a Babel locale name ("en_GB"), a bare
+    language standing for its likeliest region; None when the browser states no preference."""
+    from babel import Locale, UnknownLocaleError
+
+    best: tuple[float, str] | None = None
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip().replace("-", "_")
+        if tag[:2].lower() != lang:
+            continue
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if best is not None and quality <= best[0]:
+            continue
+        try:
+            parsed = Locale.parse(tag)
+        except (ValueError, UnknownLocaleError):
+            continue
+        best = (quality, str(parsed) if parsed.territory else LIKELY_REGION[lang])
+    return best[1] if best else None
+
+
+@cache
+def clock_of(locale: str | None) -> int:
+    """12 or 24: the hour cycle of ``locale``'s short time format (CLDR); 24 when unknown."""
+    if locale is None:
+        return 24
+    from babel import Locale
+
+    pattern = re.sub(r"'[^']*'", "", Locale.parse(locale).time_formats["short"].pattern)
+    return 12 if "h" in pattern or "K" in pattern else 24
+
+
+@cache
+def first_weekday(locale: str | None, lang: str) -> int:
+    """The first day of a calendar week (0 Monday … 6 Sunday) for ``locale``."""
+    from babel import Locale
+
+    return int(Locale.parse(locale or LIKELY_REGION.get(lang, lang)).first_week_day)
+
+
+@cache
+def time_formatter(lang: str, clock: int) -> Callable[[datetime], str]:
+    """A formatter of local wall-clock times, precomputed once so a list of slots is not a
+    Babel call each: 24 → "09:00", 12 → "9:00 AM" (the language's own day periods)."""
+    if clock == 24:
+        return lambda t: f"{t.hour:02d}:{t.minute:02d}"
+    from babel import Locale
+
+    periods = Locale.parse(LIKELY_REGION.get(lang, lang)).day_periods["format"]["abbreviated"]
+    am, pm = periods["am"], periods["pm"]
+    return lambda t: (
+        f"{t.hour % 12 or 12}:{t.minute:02d}\N{NO-BREAK SPACE}{am if t.hour < 12 else pm}"
+    )
+
+
+@cache
+def weekday_names(lang: str, first: int) -> list[tuple[str, str]]:
+    """(abbreviated, full) weekday names in calendar order starting with ``first``."""
+    from babel import Locale
+
+    days = Locale.parse(LIKELY_REGION.get(lang, lang)).days["format"]
+    order = [(first + i) % 7 for i in range(7)]
+    return [(days["abbreviated"][d], days["wide"][d]) for d in order]
+
+
+def month_label(month: date, locale: str) -> str:
+    """A month as a calendar heads it: "May 2026" / "mai 2026"."""
+    return format_date(month, "LLLL y", locale=locale)

@@ -30,3 +30,22 @@ def zones_json_schema() -> dict[str, Any]:
         "description": "An IANA time zone name, such as Europe/Paris",
         "enum": sorted(known_zones()),
     }
+
+
+@cache
+def listed_zones() -> tuple[str, ...]:
+    """The zones a picker offers: one per place people live (the tz database's
+    ``zone.tab``, one line per country and zone) and UTC, without the backward-compatible
+    aliases (US/Eastern, W-SU, Zulu, Etc/GMT+5…) that only name the same rules again."""
+    listing = resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text("utf-8")
+    names = {
+        line.split("\t")[2].strip()
+        for line in listing.splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    return (*sorted(name for name in names if name in known_zones()), "UTC")
+
+
+def zone_region(name: str) -> str:
+    """The part of the world a zone name starts with ("Europe"); "UTC" for UTC."""
+    return name.split("/", 1)[0] if "/" in name else "UTC"

@@ -1,32 +1,51 @@
 """The pages invitees book on: the organizer's page ``/p/{key}`` (every public meeting type)
 and a private link ``/l/{token}`` (one meeting type).
 
-Two steps, as on Calendly: pick a free time shown in your own time zone, then give your
-name, email and answers and book. Server-rendered and complete without JavaScript; a small
-script only switches the times to the browser's zone on the first visit. The slots are the
-same rule and the booking the same service as the API's."""
+Two steps, as on Calendly: pick a day on a month calendar and one of its free times, shown
+in your own time zone and on your own clock (12- or 24-hour), then give your name, email and
+answers and book. Every state is a plain address (``?month=YYYY-MM&day=YYYY-MM-DD&tz=ZONE
+&clock=12|24``), so the pages are complete without JavaScript; with it, htmx swaps only the
+picker and small scripts add the zone search and the calendar's arrow keys. Only what is
+shown is computed: one month's slots (and, when it has none, the following months' until
+one has room, up to the type's horizon). The slots are the same rule (``month_window``,
+``days_with_room``, ``slots_for``) and the booking the same service as the API's."""
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache, lru_cache
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
+from babel.dates import get_timezone_location
 from fastapi import APIRouter, Depends, Query, Request
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from bookwithme.bookings import service as bookings
 from bookwithme.bookings.schemas import BookingCreate
 from bookwithme.errors import DomainError, InvalidInput
-from bookwithme.i18n import day_label, times_by_day, translations, when
+from bookwithme.i18n import (
+    clock_of,
+    day_label,
+    first_weekday,
+    month_label,
+    regional_locale,
+    time_formatter,
+    translations,
+    weekday_names,
+    when,
+)
 from bookwithme.models import utcnow
 from bookwithme.scheduling import service as scheduling
 from bookwithme.scheduling.service import Bookable
-from bookwithme.timezones import is_valid_zone, known_zones
+from bookwithme.scheduling.slots import Slot
+from bookwithme.timezones import is_valid_zone, listed_zones, zone_region
 from bookwithme.web.deps import LinkLane, PageLane, SessionDep, SettingsDep
 from bookwithme.web.forms import form_fields, validate_form
 from bookwithme.web.templating import render
@@ -34,13 +53,17 @@ from bookwithme.web.templating import render
 router = APIRouter(include_in_schema=False)
 FormFields = Annotated[dict[str, str], Depends(form_fields)]
 
-DAYS_SHOWN = 7
-# When the days shown have no free time, the page points to the next free day this far on.
-LOOK_AHEAD_DAYS = 56
-
 
 def page_language(request: Request) -> str:
     return bookings.locale_from(None, request.headers.get("accept-language"))
+
+
+def page_clock(request: Request, lang: str, asked: str | None) -> int:
+    """12 or 24: what the visitor asked for (``?clock=``), else their locale's habit
+    (en-US 12-hour; en-GB and French 24-hour), else 24."""
+    if asked in ("12", "24"):
+        return int(asked)
+    return clock_of(regional_locale(request.headers.get("accept-language"), lang))
 
 
 def _zone_or_default(tz: str | None, default: str) -> str:
@@ -67,6 +90,19 @@ def _parse_start(value: str) -> datetime:
     return start.astimezone(UTC)
 
 
+def _parse_month(value: str) -> date:
+    try:
+        month = date.fromisoformat(f"{value}-01")
+    except ValueError:
+        month = None
+    if month is None or len(value) != 7:
+        raise InvalidInput(
+            "month: must be a month as YYYY-MM (2026-12)",
+            details=[{"field": "month", "message": "a month as YYYY-MM"}],
+        )
+    return scheduling.plausible(month, "month")
+
+
 @dataclass(frozen=True)
 class Place:
     """Where a booking page lives: its address, the way back, and how to find its bookable
@@ -82,7 +118,9 @@ class Choice:
     """What the invitee has chosen and typed so far, with what is wrong with it."""
 
     zone: str
-    first: date | None = None
+    first: date | None = None  # the day asked for (``day``, or the older ``from``)
+    month: date | None = None  # the month asked for (``month=YYYY-MM``)
+    clock: str | None = None  # "12" or "24" when the visitor picked one
     start: datetime | None = None
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
@@ -99,6 +137,137 @@ def _labels(lang: str) -> dict[str, str]:
     }
 
 
+REGION_NAMES = {
+    "Africa": "Africa",
+    "America": "America",
+    "Antarctica": "Antarctica",
+    "Arctic": "Arctic",
+    "Asia": "Asia",
+    "Atlantic": "Atlantic Ocean",
+    "Australia": "Australia",
+    "Europe": "Europe",
+    "Indian": "Indian Ocean",
+    "Pacific": "Pacific Ocean",
+    "UTC": "Universal time",
+}
+
+
+@cache
+def _cities(lang: str) -> dict[str, str]:
+    """Each listed zone's city in ``lang`` ("Londres" for Europe/London), read from CLDR once."""
+    cities = {"UTC": "UTC"}
+    for name in listed_zones():
+        if name != "UTC":
+            cities[name] = get_timezone_location(name, locale=lang, return_city=True)
+    return cities
+
+
+def _offset_label(offset: timedelta | None) -> str:
+    minutes = int((offset or timedelta()).total_seconds() // 60)
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{rest:02d}"
+
+
+def zone_label(name: str, moment: datetime, lang: str, clock: int) -> str:
+    """ "(UTC+01:00) Paris — 14:05": the zone's offset, its city and its local time."""
+    local = moment.astimezone(ZoneInfo(name))
+    city = _cities(lang).get(name) or name.rsplit("/", 1)[-1].replace("_", " ")
+    clock_time = time_formatter(lang, clock)(local)
+    return f"({_offset_label(local.utcoffset())}) {city} \N{EM DASH} {clock_time}"
+
+
+@lru_cache(maxsize=8)
+def _zone_groups(lang: str, clock: int, minute: int) -> Markup:
+    """The picker's options, grouped by region and ordered by offset, rendered once per
+    language, clock and minute (each shows its local time) rather than per request."""
+    gettext = translations(lang).gettext
+    moment = datetime.fromtimestamp(minute * 60, UTC)
+    groups: dict[str, list[tuple[timedelta, str, str]]] = {}
+    for name in listed_zones():
+        offset = moment.astimezone(ZoneInfo(name)).utcoffset() or timedelta()
+        label = zone_label(name, moment, lang, clock)
+        groups.setdefault(zone_region(name), []).append((offset, label, name))
+    option = Markup('<option value="{}">{}</option>')
+    group = Markup('<optgroup label="{}">{}</optgroup>')
+    return Markup("").join(
+        group.format(
+            gettext(REGION_NAMES[region]),
+            Markup("").join(
+                option.format(name, label) for _, label, name in sorted(groups[region])
+            ),
+        )
+        for region in sorted(groups, key=lambda r: (r == "UTC", gettext(REGION_NAMES[r])))
+    )
+
+
+def _zone_picker(zone: str, now: datetime, lang: str, clock: int) -> dict[str, Any]:
+    minute = int(now.timestamp() // 60)
+    moment = datetime.fromtimestamp(minute * 60, UTC)
+    return {
+        "current_label": zone_label(zone, moment, lang, clock),
+        "groups": _zone_groups(lang, clock, minute),
+    }
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One date of the month grid."""
+
+    day: date
+    slots: int
+    url: str | None
+    label: str | None
+    today: bool
+    chosen: bool
+
+
+def _weeks(
+    month: date,
+    rooms: dict[date, int],
+    chosen: date | None,
+    today: date,
+    first: int,
+    url: Callable[..., str],
+    lang: str,
+) -> list[list[Cell | None]]:
+    grid = calendar.Calendar(firstweekday=first)
+    weeks: list[list[Cell | None]] = []
+    for week in grid.monthdatescalendar(month.year, month.month):
+        row: list[Cell | None] = []
+        for day in week:
+            if day.month != month.month:
+                row.append(None)
+                continue
+            slots = rooms.get(day, 0)
+            row.append(
+                Cell(
+                    day=day,
+                    slots=slots,
+                    url=url(month=f"{month:%Y-%m}", day=day.isoformat()) if slots else None,
+                    label=day_label(day, lang) if slots else None,
+                    today=day == today,
+                    chosen=day == chosen,
+                )
+            )
+        weeks.append(row)
+    return weeks
+
+
+def _month_rooms(
+    session: Session, bookable: Bookable, month: date, zone: str, now: datetime
+) -> tuple[list[Slot], dict[date, int]]:
+    window_start, window_end = scheduling.month_window(month, zone)
+    slots = scheduling.slots_for(session, bookable, window_start, window_end, now)
+    return slots, dict(scheduling.days_with_room(slots, zone))
+
+
+def _next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
+
+
 def _booking_page(
     request: Request,
     session: Session,
@@ -110,61 +279,137 @@ def _booking_page(
 ) -> Response:
     lang = page_language(request)
     gettext = translations(lang).gettext
+    clock = page_clock(request, lang, choice.clock)
     zone = choice.zone
     tz = ZoneInfo(zone)
     today = now.astimezone(tz).date()
     mt = bookable.meeting_type
+
+    def url(**params: str | None) -> str:
+        """This page in the same zone and clock, with ``params`` (None leaves one out)."""
+        query: dict[str, str] = {"tz": zone}
+        if choice.clock:
+            query["clock"] = choice.clock
+        query.update({k: v for k, v in params.items() if v is not None})
+        return f"{place.path}?{urlencode(query)}"
+
     context: dict[str, Any] = {
         "place": place,
         "organizer_name": bookable.organizer.name,
         "mt": mt,
         "location_label": _labels(lang).get(mt.location_kind, ""),
         "zone": zone,
-        "zones": sorted(known_zones()),
+        "zone_picker": _zone_picker(zone, now, lang, clock),
         "zone_was_asked": "tz" in request.query_params or request.method == "POST",
         "private": bookable.link is not None,
         "single_use": bookable.link is not None and bookable.link.single_use,
         "error": choice.error,
+        "clock": clock,
+        "clock_asked": choice.clock,
     }
     if choice.start is not None:
         # Step 2: the details form for the chosen time.
         end = choice.start + timedelta(minutes=mt.duration_minutes)
+        local_start = choice.start.astimezone(tz)
         context.update(
             step="details",
-            start=choice.start.astimezone(tz).isoformat(),
-            when=when(choice.start, zone, lang),
-            until=format_time(end, "HH:mm", tzinfo=tz, locale=lang),
+            start=local_start.isoformat(),
+            # when() ends with the 24-hour time: the visitor's clock replaces it.
+            when=when(choice.start, zone, lang).rsplit(", ", 1)[0]
+            + ", "
+            + time_formatter(lang, clock)(local_start),
+            until=time_formatter(lang, clock)(end.astimezone(tz)),
             questions=mt.questions,
             values=choice.values,
             errors=choice.errors,
-            change_url=f"{place.path}?tz={zone}&from={choice.start.astimezone(tz).date()}",
+            change_url=url(month=f"{local_start:%Y-%m}", day=local_start.date().isoformat()),
         )
-        return render(request, "invitee/book.html", context, status_code, lang)
+        return _render_page(request, context, status_code, lang)
 
-    # Step 1: free times, a week at a time, in the invitee's zone.
-    first = max(choice.first or today, today)
-    last_shown = first + timedelta(days=DAYS_SHOWN - 1)
-    window_start, window_end = scheduling.window_of(
-        first, first + timedelta(days=LOOK_AHEAD_DAYS - 1), zone
-    )
-    slots = scheduling.slots_for(session, bookable, window_start, window_end, now)
-    by_day = times_by_day((s.start for s in slots), zone, lang)
-    days = [(label, times) for day, label, times in by_day if day <= last_shown]
-    next_free = next((day for day, _, _ in by_day if day > last_shown), None)
+    # Step 1: a month calendar marking the days with room, and the chosen day's times.
+    this_month = today.replace(day=1)
+    # The last month that may have room: the type's horizon, a day's margin for zones.
+    last_month = (today + timedelta(days=mt.max_advance_days + 1)).replace(day=1)
+    asked_day = choice.first if choice.first and choice.first >= today else None
+    month = choice.month or (asked_day.replace(day=1) if asked_day else this_month)
+    month = max(this_month, min(month, last_month))
+    day = asked_day if asked_day and asked_day.replace(day=1) == month else None
+    slots, rooms = _month_rooms(session, bookable, month, zone, now)
+
+    next_free: date | None = None
+    later = [d for d in rooms if day is None or d > day]
+    if later:
+        next_free = min(later)
+    elif not bookable.calendar_never_synced:
+        # Nothing (more) this month: look ahead month by month, up to the type's horizon.
+        ahead = _next_month(month)
+        while ahead <= last_month:
+            ahead_slots, ahead_rooms = _month_rooms(session, bookable, ahead, zone, now)
+            if ahead_rooms:
+                next_free = min(ahead_rooms)
+                if day is None and choice.month is None and not rooms:
+                    # A first visit: show the first month with room, its first day chosen.
+                    month, slots, rooms = ahead, ahead_slots, ahead_rooms
+                break
+            ahead = _next_month(ahead)
+    if day is None and rooms:
+        day = min(rooms)
+        next_free = None
+    elif day is not None and day in rooms:
+        next_free = None
+
+    fmt = time_formatter(lang, clock)
+    times = [
+        (local.isoformat(), fmt(local))
+        for local in (s.start.astimezone(tz) for s in slots)
+        if local.date() == day
+    ]
+    first = first_weekday(regional_locale(request.headers.get("accept-language"), lang), lang)
     context.update(
         step="times",
-        days=days,
-        first=first,
-        previous=max(first - timedelta(days=DAYS_SHOWN), today) if first > today else None,
-        next=first + timedelta(days=DAYS_SHOWN),
-        next_free=next_free if not days else None,
-        next_free_label=day_label(next_free, lang) if next_free and not days else None,
-        range_label=f"{day_label(first, lang)} \N{EN DASH} {day_label(last_shown, lang)}",
+        month=month,
+        month_label=month_label(month, lang),
+        weekdays=weekday_names(lang, first),
+        weeks=_weeks(month, rooms, day, today, first, url, lang),
+        previous_url=url(month=f"{month.replace(day=1) - timedelta(days=1):%Y-%m}")
+        if month > this_month
+        else None,
+        next_url=url(month=f"{_next_month(month):%Y-%m}") if month < last_month else None,
+        day=day,
+        day_heading=day_label(day, lang) if day else None,
+        times=times,
+        start_url=url(month=f"{month:%Y-%m}", day=day.isoformat() if day else None) + "&start=",
+        next_free=next_free,
+        next_free_label=day_label(next_free, lang) if next_free else None,
+        next_free_url=url(month=f"{next_free:%Y-%m}", day=next_free.isoformat())
+        if next_free
+        else None,
+        clock_urls={
+            hours: url(
+                month=f"{month:%Y-%m}", day=day.isoformat() if day else None, clock=str(hours)
+            )
+            for hours in (12, 24)
+        },
         waiting_for_calendar=bookable.calendar_never_synced,
     )
     if choice.error is None and bookable.calendar_never_synced:
         context["notice"] = gettext("No times can be offered right now. Please try again later.")
-    return render(request, "invitee/book.html", context, status_code, lang)
+    return _render_page(request, context, status_code, lang)
+
+
+def _render_page(
+    request: Request, context: dict[str, Any], status_code: int, lang: str
+) -> Response:
+    """The whole page; only the picker for htmx (which swaps just that), unless htmx is
+    restoring its history and needs the whole page."""
+    partial = (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
+    name = "invitee/_picker.html" if partial else "invitee/book.html"
+    response = render(request, name, context, status_code, lang)
+    response.headers["vary"] = "HX-Request, Accept-Language"
+    return response
 
 
 def _show(
@@ -174,12 +419,19 @@ def _show(
     tz: str | None,
     first: date | None,
     start: str | None,
+    month: str | None = None,
+    clock: str | None = None,
 ) -> Response:
     now = utcnow()
     bookable = place.find(session, now)
     if first is not None:
-        scheduling.plausible(first, "from")
-    choice = Choice(zone=_zone_or_default(tz, bookable.organizer.time_zone), first=first)
+        scheduling.plausible(first, "day")
+    choice = Choice(
+        zone=_zone_or_default(tz, bookable.organizer.time_zone),
+        first=first,
+        month=_parse_month(month) if month else None,
+        clock=clock,
+    )
     if start:
         chosen = _parse_start(start)
         if scheduling.is_offered(session, bookable, chosen, now):
@@ -245,7 +497,8 @@ def _book(
     except DomainError as exc:
         session.rollback()  # nothing of this attempt is kept
         bookable = place.find(session, now)  # 410 if a single-use link was used meanwhile
-        choice = Choice(zone=zone, values=values)
+        clock = fields.get("clock")
+        choice = Choice(zone=zone, values=values, clock=clock if clock in ("12", "24") else None)
         if exc.status_code == 409:
             choice.error = gettext("That time was just taken. Please pick another one.")
             choice.first = start.astimezone(ZoneInfo(zone)).date()
@@ -260,7 +513,10 @@ def _book(
 
 
 TzQuery = Annotated[str | None, Query(max_length=64)]
-FromQuery = Annotated[date | None, Query(alias="from")]
+FromQuery = Annotated[date | None, Query(alias="from")]  # the older name of ``day``
+DayQuery = Annotated[date | None, Query()]
+MonthQuery = Annotated[str | None, Query(max_length=7)]
+ClockQuery = Annotated[str | None, Query(pattern=r"^(12|24)$")]
 StartQuery = Annotated[str | None, Query(max_length=64)]
 
 
@@ -311,8 +567,13 @@ def page_meeting_type(
     tz: TzQuery = None,
     first: FromQuery = None,
     start: StartQuery = None,
+    day: DayQuery = None,
+    month: MonthQuery = None,
+    clock: ClockQuery = None,
 ) -> Response:
-    return _show(request, session, _page_place(page_key, type_id), tz, first, start)
+    return _show(
+        request, session, _page_place(page_key, type_id), tz, day or first, start, month, clock
+    )
 
 
 @router.post("/p/{page_key}/{type_id}", dependencies=[PageLane])
@@ -335,8 +596,11 @@ def private_link(
     tz: TzQuery = None,
     first: FromQuery = None,
     start: StartQuery = None,
+    day: DayQuery = None,
+    month: MonthQuery = None,
+    clock: ClockQuery = None,
 ) -> Response:
-    return _show(request, session, _link_place(token), tz, first, start)
+    return _show(request, session, _link_place(token), tz, day or first, start, month, clock)
 
 
 @router.post("/l/{token}", dependencies=[LinkLane])
