@@ -347,3 +347,14 @@ def test_the_organizer_sees_why_no_time_is_offered(
     page = ada.client.get("/", headers={"accept": "text/html"}).text
     assert "No times are offered until “Work” has been read once." in page
     assert "The calendar server answered 500" in page
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[", "http://:80/x.ics", "https://host:0/feed", "https://host:99999/feed"]
+)
+def test_addresses_no_request_can_go_to_are_refused(ada: Organizer, url: str) -> None:
+    response = ada.client.post(
+        "/api/v1/calendars", json={"kind": "ics", "url": url}, headers=ada.account.headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"][0]["field"] == "url"

@@ -102,3 +102,11 @@ def test_bad_months_and_zones_are_a_422(ada: Organizer, params: dict[str, str], 
     )
     assert answer.status_code == 422, answer.text
     assert field in answer.text
+
+
+def test_year_zero_is_refused_like_any_year_outside_the_plan(ada: Organizer) -> None:
+    answer = ada.client.get(
+        f"/api/v1/public/pages/{ada.key}/meeting-types/{ada.t30}/days", params={"month": "0000-01"}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["error"]["details"][0]["message"] == "between 1970-01-01 and 2200-12-31"

@@ -27,6 +27,9 @@ Url = Annotated[
 ]
 
 
+NOT_AN_ADDRESS = "is not a valid web address"
+
+
 class CalendarCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -44,6 +47,13 @@ class CalendarCreate(BaseModel):
             value = "https://" + value[len("webcal://") :]
         if not value.startswith(("http://", "https://")) or any(c in value for c in " \n\r\t"):
             raise ValueError("must be an http:// or https:// address")
+        try:  # a host that a request can be sent to ("http://[" is not one)
+            parts = urlsplit(value)
+            valid = bool(parts.hostname) and (parts.port is None or parts.port > 0)
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ValueError(NOT_AN_ADDRESS)
         return value
 
 

@@ -185,18 +185,27 @@ class PublicMeetingTypeOut(BaseModel):
 
 
 MAX_EMBED_ORIGINS = 10
-_ORIGIN = re.compile(r"^https://[a-z0-9.-]+(?::\d{1,5})?$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+# An https origin: host name labels and an optional port, nothing after it but a "/".
+ORIGIN_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?/?$"
+_ORIGIN = re.compile(ORIGIN_PATTERN)
+ORIGIN_MESSAGE = (
+    "each site must be an https:// origin such as https://www.example.com (no path after it)"
+)
 
 
 def embed_origin(value: str) -> str:
-    """A site that may frame the page: ``https://host[:port]``, nothing after it."""
-    origin = value.strip().rstrip("/").lower()
-    if not _ORIGIN.match(origin) or ".." in origin or origin.endswith("."):
-        raise ValueError(
-            "each site must be an https:// origin such as https://www.example.com "
-            "(no path after it)"
-        )
-    return origin
+    """A site that may frame the page, as ``https://host[:port]`` in lower case."""
+    if not _ORIGIN.match(value.strip()):
+        raise ValueError(ORIGIN_MESSAGE)
+    return value.strip().rstrip("/").lower()
+
+
+Origin = Annotated[
+    str,
+    StringConstraints(max_length=300),
+    Field(json_schema_extra={"pattern": ORIGIN_PATTERN}),
+]
 
 
 class PageOut(BaseModel):
@@ -214,13 +223,7 @@ class PageUpdate(PatchModel):
         | None
     ) = None
     intro: LongText | None = None
-    embed_origins: (
-        Annotated[
-            list[Annotated[str, StringConstraints(max_length=300)]],
-            Field(max_length=MAX_EMBED_ORIGINS),
-        ]
-        | None
-    ) = None
+    embed_origins: Annotated[list[Origin], Field(max_length=MAX_EMBED_ORIGINS)] | None = None
 
     @field_validator("embed_origins")
     @classmethod

@@ -105,7 +105,7 @@ async def _days_query(
         str | None,
         Query(
             max_length=7,
-            pattern=r"^\d{4}-\d{2}$",
+            pattern=r"^\d{4}-(?:0[1-9]|1[0-2])$",
             description="YYYY-MM, in tz; default: this month there",
         ),
     ] = None,
@@ -119,7 +119,9 @@ async def _days_query(
             "month: must be a month as YYYY-MM (2026-12)",
             details=[{"field": "month", "message": "a month as YYYY-MM"}],
         )
-    return date(int(match.group(1)), int(match.group(2)), 1), tz
+    # Year 0 is no date at all; every year outside the ones planned for is refused alike.
+    first = date(max(1, int(match.group(1))), int(match.group(2)), 1)
+    return scheduling.plausible(first, "month"), tz
 
 
 DaysQueryDep = Annotated[tuple[date | None, str | None], Depends(_days_query)]
