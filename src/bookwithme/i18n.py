@@ -91,27 +91,34 @@ def spans_by_day(
 LIKELY_REGION = {"en": "en_US", "fr": "fr_FR"}
 
 
-def regional_locale(accept_language: str | None, lang: str) -> str | None:
-    """The browser's most preferred tag in ``lang`` as a Babel locale name ("en_GB"), a bare
-    language standing for its likeliest region; None when the browser states no preference."""
-    from babel import Locale, UnknownLocaleError
-
-    best: tuple[float, str] | None = None
+def preferences(accept_language: str | None) -> list[tuple[float, str]]:
+    """The language tags of an ``Accept-Language`` header with their quality ("q=";
+    1 when none, 0 when unreadable), in the header's order."""
+    tags = []
     for part in (accept_language or "").split(","):
         tag, _, params = part.strip().partition(";")
-        tag = tag.strip().replace("-", "_")
-        if tag[:2].lower() != lang:
-            continue
         quality = 1.0
         if params.strip().startswith("q="):
             try:
                 quality = float(params.strip()[2:])
             except ValueError:
                 quality = 0.0
-        if best is not None and quality <= best[0]:
+        if tag.strip():
+            tags.append((quality, tag.strip()))
+    return tags
+
+
+def regional_locale(accept_language: str | None, lang: str) -> str | None:
+    """The browser's most preferred tag in ``lang`` as a Babel locale name ("en_GB"), a bare
+    language standing for its likeliest region; None when the browser states no preference."""
+    from babel import Locale, UnknownLocaleError
+
+    best: tuple[float, str] | None = None
+    for quality, tag in preferences(accept_language):
+        if tag[:2].lower() != lang or (best is not None and quality <= best[0]):
             continue
         try:
-            parsed = Locale.parse(tag)
+            parsed = Locale.parse(tag.replace("-", "_"))
         except (ValueError, UnknownLocaleError):
             continue
         best = (quality, str(parsed) if parsed.territory else LIKELY_REGION[lang])

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import caldav
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
@@ -49,13 +50,13 @@ def ada(client: TestClient, session_factory: sessionmaker[Session]) -> Organizer
     )
 
 
-def connect(
+def post_calendar(
     ada: Organizer,
     radicale: radicale_server.Radicale,
     password: str | None = None,
     path: str = "/ada/work/",
-) -> dict[str, Any]:
-    response = ada.client.post(
+) -> httpx.Response:
+    return ada.client.post(
         "/api/v1/calendars",
         json={
             "kind": "caldav",
@@ -66,8 +67,17 @@ def connect(
         },
         headers=ada.account.headers,
     )
+
+
+def connect(
+    ada: Organizer,
+    radicale: radicale_server.Radicale,
+    password: str | None = None,
+    path: str = "/ada/work/",
+) -> dict[str, Any]:
+    response = post_calendar(ada, radicale, password, path)
     assert response.status_code == 201, response.text
-    return response.json()
+    return response.json()  # type: ignore[no-any-return]
 
 
 def test_busy_time_from_a_caldav_calendar(
@@ -83,6 +93,7 @@ def test_busy_time_from_a_caldav_calendar(
     work_calendar.save_event(recurring)
     calendar = connect(ada, radicale)
     assert "password" not in calendar and calendar["kind"] == "caldav"
+    assert calendar["busy_count"] == 4  # read once at connect
     stored = session.scalars(select(CalendarConnection)).one()
     assert stored.password_encrypted and radicale.password not in stored.password_encrypted
 
@@ -112,17 +123,7 @@ def test_caldav_problems_are_explained(
     message: str,
 ) -> None:
     # Read once at connect: refused with the reason, and nothing is saved.
-    response = ada.client.post(
-        "/api/v1/calendars",
-        json={
-            "kind": "caldav",
-            "name": "Radicale",
-            "url": radicale.url + path,
-            "username": radicale.username,
-            "password": password or radicale.password,
-        },
-        headers=ada.account.headers,
-    )
+    response = post_calendar(ada, radicale, password, path)
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["code"] == "calendar_unreadable" and message in error["details"][0]["message"]

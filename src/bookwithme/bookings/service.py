@@ -28,6 +28,7 @@ from bookwithme.errors import (
     NotFound,
     SlotUnavailable,
 )
+from bookwithme.i18n import preferences
 from bookwithme.lookup import parse_id
 from bookwithme.meeting_types.schemas import Location
 from bookwithme.meeting_types.service import require_usable
@@ -385,17 +386,8 @@ def locale_from(requested: str | None, accept_language: str | None) -> str:
     if requested:
         return requested
     best: tuple[float, str] | None = None
-    for part in (accept_language or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        lang = tag.strip().lower()[:2]
-        if lang not in ("en", "fr"):
-            continue
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        if best is None or quality > best[0]:
+    for quality, tag in preferences(accept_language):
+        lang = tag.lower()[:2]
+        if lang in ("en", "fr") and (best is None or quality > best[0]):
             best = (quality, lang)
     return best[1] if best else "en"
