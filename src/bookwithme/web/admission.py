@@ -36,6 +36,7 @@ import uuid
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TypeVar
 
 from anyio import CapacityLimiter, to_thread
 from sqlalchemy import Engine
@@ -140,6 +141,7 @@ class Gate:
 
 
 Resolver = Callable[[Session, str], uuid.UUID | None]
+T = TypeVar("T")
 
 
 class Admission:
@@ -211,6 +213,17 @@ class Admission:
                 ) from None
             yield
 
+    async def read(self, work: Callable[[Session], T], deadline: float) -> T:
+        """``work`` on a session of its own, in a thread, admitted at the database gate: a
+        short read a request makes before (or besides) its own unit of work."""
+
+        def run() -> T:
+            with self.factory() as session:
+                return work(session)
+
+        async with self.database.held(deadline):
+            return await to_thread.run_sync(run)
+
     async def organizer_of(
         self, kind: str, key: str, resolve: Resolver, deadline: float
     ) -> uuid.UUID | None:
@@ -221,12 +234,7 @@ class Admission:
             self._organizers.move_to_end((kind, key))
             return known
 
-        def read() -> uuid.UUID | None:
-            with self.factory() as session:
-                return resolve(session, key)
-
-        async with self.database.held(deadline):
-            found = await to_thread.run_sync(read)
+        found = await self.read(lambda session: resolve(session, key), deadline)
         if found is not None:
             self._organizers[(kind, key)] = found
             if len(self._organizers) > KNOWN_ORGANIZERS:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from anyio import to_thread
 from fastapi import Request
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bookwithme.bookings import service as bookings
 from bookwithme.models import Page
+from bookwithme.web.admission import Admission
 from bookwithme.web.middleware import FRAME_ANCESTORS_KEY
 
 
@@ -36,14 +36,12 @@ def origins_for(session: Session, path_params: dict[str, Any]) -> list[str]:
 
 
 async def allow_embedding(request: Request) -> None:
-    """A router dependency for the invitee's pages: note which sites may frame the answer."""
-    factory: sessionmaker[Session] = request.app.state.session_factory
+    """A router dependency for the invitee's pages: note which sites may frame the answer
+    (one indexed read, admitted at the database gate like the request itself)."""
+    admission: Admission = request.app.state.admission
     params = dict(request.path_params)
-
-    def read() -> list[str]:
-        with factory() as session:
-            return origins_for(session, params)
-
-    origins = await to_thread.run_sync(read)
+    origins = await admission.read(
+        lambda session: origins_for(session, params), admission.deadline()
+    )
     if origins:
         request.scope.setdefault("state", {})[FRAME_ANCESTORS_KEY] = origins

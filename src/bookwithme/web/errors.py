@@ -8,18 +8,17 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
-from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from bookwithme.bookings.service import locale_from
 from bookwithme.errors import AlreadySetUp, Busy, DomainError
 from bookwithme.i18n import translations
+from bookwithme.web.admission import Admission
 from bookwithme.web.deps import NotSignedIn
 from bookwithme.web.invitee_errors import MESSAGES, TITLES, NextStep, is_invitee_path, next_step
 from bookwithme.web.routes import allowed_methods
@@ -120,15 +119,12 @@ async def _invitee_page(
     gettext = translations(lang).gettext
     path = request.url.path
     step = NextStep("Check the address.")
-    factory: sessionmaker[Session] = request.app.state.session_factory
-
-    def find() -> NextStep:
-        with factory() as session:
-            return next_step(session, path, code)
-
+    admission: Admission = request.app.state.admission
     try:
-        step = await to_thread.run_sync(find)
-    except SQLAlchemyError:  # the database is what failed: say what we can without it
+        step = await admission.read(
+            lambda session: next_step(session, path, code), admission.deadline()
+        )
+    except (SQLAlchemyError, Busy):  # the database is what failed: say what we can without it
         log.warning("no next step for the error page of %s", path)
     name = {"name": step.organizer or ""}
     page = render(
