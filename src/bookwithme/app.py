@@ -13,11 +13,11 @@ from sqlalchemy import text
 from starlette.responses import JSONResponse
 
 from bookwithme import __version__
-from bookwithme.cache import answer_cache_for
 from bookwithme.config import Settings
 from bookwithme.db import REQUEST_CONNECTIONS, make_engine, make_session_factory
 from bookwithme.errors import DatabaseUnavailable
 from bookwithme.paths import STATIC_DIR
+from bookwithme.scheduling.service import Availability
 from bookwithme.web import (
     pages_accounts,
     pages_admin,
@@ -26,6 +26,7 @@ from bookwithme.web import (
     pages_public,
 )
 from bookwithme.web.admission import Admission
+from bookwithme.web.answer_cache import AnswerCache, ResponseCache
 from bookwithme.web.api import router as api_router
 from bookwithme.web.embedding import allow_embedding
 from bookwithme.web.errors import install_error_handlers
@@ -33,7 +34,6 @@ from bookwithme.web.middleware import (
     BodySizeLimit,
     CSRFProtection,
     HeadAsGet,
-    ResponseCache,
     SecurityHeaders,
     UnstorableInput,
 )
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.resolved_database_url)
 
-    answer_cache = answer_cache_for(engine) if settings.cache_answers else None
+    answer_cache = AnswerCache() if settings.cache_answers else None
 
     session_factory = make_session_factory(engine)
     worker = Worker(session_factory, settings) if settings.embedded_worker else None
@@ -63,8 +63,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         if worker is not None:
             worker.stop()
-        if answer_cache is not None:
-            answer_cache.close()
         engine.dispose()
 
     app = FastAPI(
@@ -78,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = session_factory
     app.state.set_up = False
     app.state.answer_cache = answer_cache
+    app.state.availability = Availability()
     app.state.admission = Admission(engine, session_factory, REQUEST_CONNECTIONS)
 
     install_error_handlers(app)
@@ -103,7 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages_admin.router)
     # The invitee's pages may be framed by the sites their organizer lists.
     app.include_router(pages_public.router, dependencies=[Depends(allow_embedding)])
-    app.include_router(pages_invitee.router, dependencies=[Depends(allow_embedding)])
+    # (The booking pages say which sites may frame them route by route: see pages_invitee.)
+    app.include_router(pages_invitee.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(

@@ -69,6 +69,13 @@ def serve(
     workers: Annotated[
         int, typer.Option(help="Server processes, sharing only the database.", min=1, max=64)
     ] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log every request (turn off behind a proxy that logs them already).",
+        ),
+    ] = True,
 ) -> None:
     """Apply migrations, then serve the web app and the API."""
     import uvicorn
@@ -92,6 +99,7 @@ def serve(
         "port": port,
         "proxy_headers": False,
         "log_level": "info",
+        "access_log": access_log,
     }
     if workers == 1:
         uvicorn.run(create_app(settings), **options)

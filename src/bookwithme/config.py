@@ -30,8 +30,8 @@ class Settings(BaseSettings):
     mail_from: str = "bookwithme <bookings@localhost>"
     online_meeting_url_template: str = "https://meet.jit.si/bookwithme-{token}"
     embedded_worker: bool = True
-    # Keep rendered slot answers until the database or the clock changes them (SQLite only;
-    # see bookwithme/cache.py). Off only to measure or to rule it out when debugging.
+    # Keep rendered slot answers until their organizer's data or the clock changes them
+    # (see web/answer_cache.py). Off only to measure or to rule it out when debugging.
     cache_answers: bool = True
     # The reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks,
     # comma-separated); empty: nobody's, the client is the connection's peer.

@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.errors import Busy
 
+# Every session raises organizers' availability versions as it writes (see its module).
+from bookwithme.scheduling import versions as _versions  # noqa: F401
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Connections per process. Requests use at most REQUEST_CONNECTIONS of them at once (the
 # database gate in web/admission.py); the rest are kept for the background worker and the
@@ -128,6 +131,22 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
         _release(record.info)  # never leave the turn held by a connection back in the pool
+
+
+# In session.info: this session runs on the event loop and may only read single rows by
+# key; anything longer raises WouldRead, and the caller starts over in a thread.
+MEMORY_ONLY = "bookwithme.memory_only"
+
+
+class WouldRead(Exception):
+    """A session that may only read single rows (``MEMORY_ONLY``) met a longer read."""
+
+
+def longer_read(session: Session) -> None:
+    """Call before a read that may take long (many rows, joins): a ``MEMORY_ONLY``
+    session stops here."""
+    if session.info.get(MEMORY_ONLY):
+        raise WouldRead()
 
 
 WRITER_TURN = "bookwithme.writer_turn"  # in a SQLite connection's info while it is the writer

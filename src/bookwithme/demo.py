@@ -17,6 +17,7 @@ from bookwithme.calendars.busy_blocks import BusyBlockCreate
 from bookwithme.config import Settings
 from bookwithme.errors import AlreadySetUp
 from bookwithme.meeting_types import service as meeting_types
+from bookwithme.meeting_types.bookable import bookable_type
 from bookwithme.meeting_types.schemas import MeetingTypeCreate, PageUpdate, PrivateLinkCreate
 from bookwithme.scheduling import service as scheduling
 from bookwithme.scheduling.slots import localize
@@ -118,7 +119,7 @@ def fill(session: Session, settings: Settings, now: datetime) -> Demo:
             )
 
     thirty = meeting_types.list_types(session, user)[1]
-    bookable = scheduling.bookable_type(session, thirty.id)
+    bookable = bookable_type(session, thirty.id)
     window_start = localize(today + timedelta(days=1), 0, tz)
     slots = scheduling.slots_for(
         session, bookable, window_start, window_start + timedelta(days=7), now

@@ -7,15 +7,16 @@ import io
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from itertools import groupby
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+
+from bookwithme.timezones import named_zone
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 
@@ -35,12 +36,13 @@ def translations(locale: str) -> NullTranslations:
 
 def when(value: datetime, zone: str, locale: str) -> str:
     """A meeting's start as people write it: "Tuesday, December 1, 2026 at 10:00 (Europe/Paris)"."""
-    tz = ZoneInfo(zone)
+    tz = named_zone(zone)
     pattern = "EEEE d MMMM y" if locale == "fr" else "EEEE, MMMM d, y"
     day = format_datetime(value, pattern, tzinfo=tz, locale=locale)
     return f"{day}, {format_time(value, 'HH:mm', tzinfo=tz, locale=locale)}"
 
 
+@lru_cache(maxsize=4096)
 def day_label(day: date, locale: str) -> str:
     """A date as a heading over its free times: "Tuesday, December 1" / "mardi 1 décembre"."""
     return format_date(day, "EEEE d MMMM" if locale == "fr" else "EEEE, MMMM d", locale=locale)
@@ -51,7 +53,7 @@ def times_by_day(
 ) -> list[tuple[date, str, list[tuple[str, str]]]]:
     """Start instants (in order) as the pages list them: per local date in ``zone``, the
     date, its heading, and each start as (ISO instant with offset, "HH:mm")."""
-    tz = ZoneInfo(zone)
+    tz = named_zone(zone)
     return [
         (
             day,
@@ -71,7 +73,7 @@ def spans_by_day(
     """Busy intervals (in order) per local start date in ``zone``: the date's heading and
     each interval as "09:00-10:30" with an en dash, the end's date added when it falls on
     another day."""
-    tz = ZoneInfo(zone)
+    tz = named_zone(zone)
     days: list[tuple[str, list[str]]] = []
     for day, group in groupby(spans, key=lambda span: span[0].astimezone(tz).date()):
         texts = []
@@ -169,6 +171,7 @@ def weekday_names(lang: str, first: int) -> list[tuple[str, str]]:
     return [(days["abbreviated"][d], days["wide"][d]) for d in order]
 
 
+@lru_cache(maxsize=1024)
 def month_label(month: date, locale: str) -> str:
     """A month as a calendar heads it: "May 2026" / "mai 2026"."""
     return format_date(month, "LLLL y", locale=locale)

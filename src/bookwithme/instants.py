@@ -4,20 +4,28 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, PlainSerializer
+
+from bookwithme.timezones import named_zone
 
 
 def utc_z(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def epoch_in_zone(seconds: int, zone: str) -> str:
+    """``in_zone`` for an instant given as epoch seconds (one conversion, not two)."""
+    if zone == "UTC":
+        return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(seconds, named_zone(zone)).isoformat()
+
+
 def in_zone(value: datetime, zone: str) -> str:
     """``value`` as local time with its offset in ``zone`` (``Z`` for UTC)."""
     if zone == "UTC":
         return utc_z(value)
-    return value.astimezone(ZoneInfo(zone)).isoformat()
+    return value.astimezone(named_zone(zone)).isoformat()
 
 
 # An instant the API returns: always UTC, always with Z.

@@ -6,11 +6,20 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 # How a zone field is documented: a string that ``web/openapi.py`` turns into a reference
 # to one shared schema listing every name (``zones_json_schema``).
 ZONE_MARKER = "x-time-zone"
 ZONE_SCHEMA: dict[str, Any] = {"type": "string", ZONE_MARKER: True}
+
+
+@cache
+def named_zone(name: str) -> ZoneInfo:
+    """``ZoneInfo(name)``, kept loaded. ``ZoneInfo`` itself keeps only the last 8 zones
+    it made (and the others while someone holds them), so a server answering invitees
+    from many zones would read and parse zone files from disk again and again."""
+    return ZoneInfo(name)
 
 
 @cache

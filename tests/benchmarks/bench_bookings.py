@@ -26,7 +26,8 @@ from bookwithme.db import make_engine, make_session_factory, session_scope
 from bookwithme.meeting_types import service as meeting_types
 from bookwithme.meeting_types.schemas import MeetingTypeCreate
 from bookwithme.models import utcnow
-from tests.benchmarks.bench_http import ROOT, free_port
+from tests.benchmarks.bench_http import ROOT
+from tests.support.crowd import free_port
 
 SEQUENTIAL = 200
 CONCURRENT = 32

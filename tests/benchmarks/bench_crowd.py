@@ -7,7 +7,6 @@ answering the same 150 POSTs in the same run is the yardstick."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from sqlalchemy import text
 
 from bookwithme import migrate
 from bookwithme.db import make_engine
-from tests.benchmarks.bench_http import serve
+from tests.benchmarks.bench_http import serve_bare
 from tests.support import crowd, postgres
 
 INVITEES = 150
@@ -23,7 +22,7 @@ INVITEES = 150
 
 def bare_crowd() -> None:
     port = crowd.free_port()
-    process = serve("tests.benchmarks.bare_app:app", port, dict(os.environ), factory=False)
+    process = serve_bare(port)
     try:
         anyone = crowd.Organizer("bare", "", "", crowd.utcnow().date(), "")
         result = crowd.crowd([f"http://127.0.0.1:{port}"], anyone, INVITEES, path="/bare")

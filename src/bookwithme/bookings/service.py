@@ -30,12 +30,14 @@ from bookwithme.errors import (
 )
 from bookwithme.i18n import preferences
 from bookwithme.lookup import parse_id
+from bookwithme.meeting_types.bookable import Bookable, bookable_type
 from bookwithme.meeting_types.schemas import Location
 from bookwithme.meeting_types.service import require_usable
 from bookwithme.models import Booking, MeetingType, Page, PrivateLink, User
 from bookwithme.notifications.outbox import enqueue_booking_emails, question_labels
 from bookwithme.paging import page_after
-from bookwithme.scheduling.service import Bookable, bookable_type, is_offered
+from bookwithme.scheduling import versions
+from bookwithme.scheduling.service import is_offered
 from bookwithme.scheduling.slots import SlotRules
 from bookwithme.security import hash_token, new_token
 
@@ -257,6 +259,7 @@ def cancel(
     organizer's lock (which a reschedule also takes), find the booking cancelled and answer
     it unchanged."""
     lock_organizer(session, booking.user_id)
+    versions.raise_version(session, [booking.user_id])
     changed = session.execute(
         update(Booking)
         .returning(Booking.id)
@@ -268,7 +271,7 @@ def cancel(
             cancelled_by=by,
             sequence=Booking.sequence + 1,
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **versions.ALREADY_RAISED)
     ).first()
     session.refresh(booking)
     if changed is None:

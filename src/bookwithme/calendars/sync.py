@@ -37,6 +37,7 @@ from bookwithme.calendars.feeds import IcsFeed
 from bookwithme.calendars.problems import summary
 from bookwithme.db import session_scope
 from bookwithme.models import Booking, CalendarBusyInterval, CalendarConnection, User, utcnow
+from bookwithme.scheduling import versions
 
 log = logging.getLogger("bookwithme.calendars")
 
@@ -128,8 +129,11 @@ def record(
     if result.unchanged:
         session.flush()
         return
+    versions.raise_version(session, [connection.user_id])
     session.execute(
-        delete(CalendarBusyInterval).where(CalendarBusyInterval.connection_id == connection.id)
+        delete(CalendarBusyInterval)
+        .where(CalendarBusyInterval.connection_id == connection.id)
+        .execution_options(**versions.ALREADY_RAISED)
     )
     rows = []
     for start, end in result.intervals:
@@ -144,7 +148,8 @@ def record(
             }
         )
     if rows:
-        session.execute(insert(CalendarBusyInterval), rows)
+        stored = insert(CalendarBusyInterval).execution_options(**versions.ALREADY_RAISED)
+        session.execute(stored, rows)
     connection.busy_count = len(rows)
     session.flush()
 
@@ -237,5 +242,6 @@ def sync_due(
                 update(CalendarConnection)
                 .where(CalendarConnection.id.in_(ids))
                 .values(lease_owner=worker, lease_expires_at=now + LEASE)
+                .execution_options(**versions.LEAVES_UNCHANGED)
             )
     return sum(sync_one(factory, connection_id, now, secret_key, worker) for connection_id in ids)

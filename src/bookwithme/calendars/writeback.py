@@ -24,6 +24,7 @@ from bookwithme.calendars.caldav_source import explain, open_calendar
 from bookwithme.db import session_scope
 from bookwithme.models import Booking, BookingCalendarEvent, CalendarConnection, utcnow
 from bookwithme.notifications.ical import PRODID
+from bookwithme.scheduling import versions
 
 log = logging.getLogger("bookwithme.calendars")
 KEEP_PAST = timedelta(days=1)  # bookings that ended before this are left alone
@@ -154,6 +155,7 @@ def write_back_one(
                     update(CalendarConnection)
                     .where(CalendarConnection.id == connection_id)
                     .values(last_error=f"Writing bookings back failed: {explain(exc)}")
+                    .execution_options(**versions.LEAVES_UNCHANGED)
                 )
             break  # try again later, in order
         with session_scope(factory, write=True) as session:
@@ -224,6 +226,7 @@ def write_back_due(
                 update(CalendarConnection)
                 .where(CalendarConnection.id.in_(ids))
                 .values(lease_owner=worker, lease_expires_at=now + LEASE)
+                .execution_options(**versions.LEAVES_UNCHANGED)
             )
     done = 0
     try:
@@ -235,5 +238,6 @@ def write_back_due(
                 update(CalendarConnection)
                 .where(CalendarConnection.id.in_(ids), CalendarConnection.lease_owner == worker)
                 .values(lease_owner=None, lease_expires_at=None)
+                .execution_options(**versions.LEAVES_UNCHANGED)
             )
     return done

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bookwithme.models.base import Base, IdMixin, TimestampMixin, utcnow
@@ -36,6 +36,10 @@ class User(IdMixin, TimestampMixin, PolicyColumns, Base):
     # cookie signed with an older value stops working.
     session_version: Mapped[int] = mapped_column(default=1)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Raised in the same transaction as every change that can move this organizer's free
+    # times (scheduling/versions.py), so a copy of them read under one value is exact for
+    # as long as the value stays the same, in every process.
+    availability_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     organization: Mapped[Organization] = relationship(back_populates="users", lazy="raise")
 

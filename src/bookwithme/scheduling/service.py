@@ -1,225 +1,45 @@
-"""Free times for invitees: find what is being booked (through a page or a private link),
-read everything the slot rule needs in a constant number of queries, and run the engine."""
+"""Free times for invitees: read the organizer's busy time (from memory while their
+availability version holds) and run the slot engine on it."""
 
 from __future__ import annotations
 
+import threading
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BigInteger,
     CompoundSelect,
-    Select,
     Uuid,
-    and_,
     bindparam,
-    case,
     cast,
-    exists,
-    literal,
     null,
     or_,
     select,
     union_all,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
-from bookwithme.admin.policy import personal_bookings_status
-from bookwithme.errors import InvalidInput, NotFound
-from bookwithme.lookup import parse_id
-from bookwithme.meeting_types.service import require_usable
-from bookwithme.models import (
-    Booking,
-    BusyBlock,
-    CalendarBusyInterval,
-    CalendarConnection,
-    MeetingType,
-    Organization,
-    Page,
-    PrivateLink,
-    Schedule,
-    User,
-)
+from bookwithme.db import longer_read
+from bookwithme.errors import InvalidInput
+from bookwithme.meeting_types.bookable import Bookable, BookableCache, Owner
+from bookwithme.models import Booking, BusyBlock, CalendarBusyInterval
 from bookwithme.models.base import UTCDateTime
-from bookwithme.scheduling import store
-from bookwithme.scheduling.schedules import FIRST_DATE, LAST_DATE, ScheduleData
-from bookwithme.scheduling.slots import BusyTimes, Slot, SlotRules, compute_slots, localize
-from bookwithme.security import hash_token
+from bookwithme.scheduling.schedules import FIRST_DATE, LAST_DATE
+from bookwithme.scheduling.slots import BusyTimes, Slot, SlotRules, localize, offered_starts
+from bookwithme.sql import epoch_seconds, epoch_seconds_up
+from bookwithme.timezones import named_zone
 
 MAX_WINDOW_DAYS = 62
 MAX_ADVANCE_DAYS = 730  # the longest horizon a meeting type may have
 # How far around the window busy time and bookings are read: the widest buffer (4 h), the
 # longest meeting (12 h) and a whole local date on either side all fit in two days.
 READ_MARGIN = timedelta(days=2)
-
-
-@dataclass(frozen=True)
-class Bookable:
-    """One meeting type as an invitee reaches it, with all the slot rule needs of it."""
-
-    meeting_type: MeetingType
-    organizer: User
-    organization: Organization
-    schedule: ScheduleData
-    page: Page | None = None
-    link: PrivateLink | None = None
-    # A connected calendar that never synced: its busy time is unknown, so nothing is offered.
-    calendar_never_synced: bool = False
-
-    @property
-    def rules(self) -> SlotRules:
-        mt = self.meeting_type
-        return SlotRules(
-            duration_minutes=mt.duration_minutes,
-            slot_interval_minutes=mt.slot_interval_minutes,
-            buffer_before_minutes=mt.buffer_before_minutes,
-            buffer_after_minutes=mt.buffer_after_minutes,
-            minimum_notice_minutes=mt.minimum_notice_minutes,
-            max_advance_days=mt.max_advance_days,
-            max_bookings_per_day=mt.max_bookings_per_day,
-        )
-
-
-def _context_query() -> Select[MeetingType, User, Organization, Schedule, bool]:
-    """Meeting type, organizer, organization and the schedule in force, in one query."""
-    never_synced = (
-        exists()
-        .where(CalendarConnection.user_id == User.id, CalendarConnection.last_success_at.is_(None))
-        .correlate(User)
-    )
-    return (
-        select(MeetingType, User, Organization, Schedule, never_synced.label("never_synced"))
-        .join(User, User.id == MeetingType.user_id)
-        .join(Organization, Organization.id == User.organization_id)
-        .join(
-            Schedule,
-            or_(
-                Schedule.id == MeetingType.schedule_id,
-                and_(
-                    MeetingType.schedule_id.is_(None),
-                    Schedule.user_id == User.id,
-                    Schedule.is_default.is_(True),
-                ),
-            ),
-        )
-        .where(MeetingType.deleted_at.is_(None), MeetingType.active.is_(True))
-    )
-
-
-def _bookable(
-    row: Any, page: Page | None = None, link: PrivateLink | None = None
-) -> Bookable | None:
-    mt, user, organization, schedule, never_synced = row
-    if not personal_bookings_status(organization, user).enabled:
-        return None
-    return Bookable(
-        meeting_type=mt,
-        organizer=user,
-        organization=organization,
-        schedule=store.to_data(schedule),
-        page=page,
-        link=link,
-        calendar_never_synced=bool(never_synced),
-    )
-
-
-def published_page(session: Session, key: str) -> tuple[Page, User, Organization]:
-    """A published page of an organizer whose personal bookings is on; else 404."""
-    row = session.execute(
-        select(Page, User, Organization)
-        .join(User, User.id == Page.user_id)
-        .join(Organization, Organization.id == User.organization_id)
-        .where(Page.key == key, Page.published.is_(True))
-    ).first()
-    if row is None or not personal_bookings_status(row[2], row[1]).enabled:
-        raise NotFound("There is no booking page at this address.")
-    return row[0], row[1], row[2]
-
-
-def public_types(session: Session, user: User) -> list[MeetingType]:
-    return list(
-        session.scalars(
-            select(MeetingType)
-            .where(
-                MeetingType.user_id == user.id,
-                MeetingType.visibility == "public",
-                MeetingType.active.is_(True),
-                MeetingType.deleted_at.is_(None),
-            )
-            .order_by(MeetingType.position, MeetingType.created_at)
-        )
-    )
-
-
-def bookable_through_page(session: Session, key: str, type_id: str) -> Bookable:
-    parsed = parse_id(type_id)
-    row = None
-    if parsed is not None:
-        row = session.execute(
-            _context_query()
-            .add_columns(Page)
-            .join(Page, Page.user_id == User.id)
-            .where(
-                Page.key == key,
-                Page.published.is_(True),
-                MeetingType.id == parsed,
-                MeetingType.visibility == "public",
-            )
-        ).first()
-    found = _bookable(row[:5], page=row[5]) if row is not None else None
-    if found is None:
-        raise NotFound("There is no such meeting type on this booking page.")
-    return found
-
-
-def bookable_through_link(session: Session, token: str, now: datetime) -> Bookable:
-    """404 for an unknown link (or one whose organizer cannot take bookings now), 410 with
-    the reason for an expired, used or revoked one."""
-    row = session.execute(
-        _context_query()
-        .add_columns(PrivateLink)
-        .join(PrivateLink, PrivateLink.meeting_type_id == MeetingType.id)
-        .where(PrivateLink.token_hash == hash_token(token))
-    ).first()
-    found = _bookable(row[:5], link=row[5]) if row is not None else None
-    if found is None:
-        raise NotFound("This booking link does not exist.")
-    assert found.link is not None
-    require_usable(found.link, now)
-    return found
-
-
-class epoch_seconds(FunctionElement[int]):
-    """Whole seconds since the epoch of a timestamp column, computed by the database."""
-
-    type = BigInteger()
-    inherit_cache = True
-
-
-@compiles(epoch_seconds, "sqlite")
-def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
-    # Stored as naive UTC text: strftime reads it as UTC.
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
-
-
-@compiles(epoch_seconds, "postgresql")
-def _epoch_postgresql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
-    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
-
-
-def bookable_type(session: Session, meeting_type_id: uuid.UUID) -> Bookable:
-    """A meeting type reached from an existing booking (rescheduling): any visibility, but
-    still active, not deleted, and its organizer able to take bookings."""
-    row = session.execute(_context_query().where(MeetingType.id == meeting_type_id)).first()
-    found = _bookable(row) if row is not None else None
-    if found is None:
-        raise NotFound("This meeting can no longer be moved; cancel it and book again.")
-    return found
 
 
 def is_offered(
@@ -229,33 +49,47 @@ def is_offered(
     now: datetime,
     exclude_booking_id: uuid.UUID | None = None,
     rules: SlotRules | None = None,
+    busy: OrganizerBusy | None = None,
 ) -> bool:
     """SPEC 2.3 step 7: a start is accepted only if the rule offers exactly it, now."""
     if not now - timedelta(days=1) <= start <= now + timedelta(days=MAX_ADVANCE_DAYS + 2):
         return False  # in the past or beyond any horizon (and years like 9999 stay sane)
     window_end = start + timedelta(seconds=1)
-    offered = slots_for(session, bookable, start, window_end, now, exclude_booking_id, rules)
+    offered = slots_for(session, bookable, start, window_end, now, exclude_booking_id, rules, busy)
     return any(slot.start == start for slot in offered)
 
 
 @dataclass(frozen=True)
 class OrganizerBusy:
+    """An organizer's busy time over ``[lo, hi)`` (epoch seconds): the merged union as a
+    sorted, disjoint ``BusyTimes``, and the starts of each meeting type's confirmed
+    bookings (for ``max_bookings_per_day``)."""
+
     busy: BusyTimes
-    type_booking_starts: list[int]
+    starts_by_type: dict[uuid.UUID, list[int]] = field(default_factory=dict)
+    lo: int = 0
+    hi: int = 0
+
+    def covers(self, lo: datetime, hi: datetime) -> bool:
+        return self.lo <= lo.timestamp() and hi.timestamp() <= self.hi
+
+    def type_booking_starts(self, meeting_type_id: uuid.UUID) -> list[int]:
+        return self.starts_by_type.get(meeting_type_id, [])
 
 
 def _busy_statement() -> CompoundSelect[Any]:
-    """Built once: the organizer's busy time in ``[:lo, :hi)``, sorted by start."""
+    """Built once: the organizer's busy time in ``[:lo, :hi)``, sorted by start; starts
+    rounded down and ends up to whole seconds, so rounding never frees any time."""
     organizer = bindparam("organizer", type_=Uuid)
     lo = bindparam("lo", type_=UTCDateTime())
     hi = bindparam("hi", type_=UTCDateTime())
     exclude = bindparam("exclude", type_=Uuid)
-    no_type = literal(0)
+    no_type = cast(null(), Uuid)
     no_start = cast(null(), BigInteger)
     bookings = select(
         epoch_seconds(Booking.blocked_start_at).label("s"),
-        epoch_seconds(Booking.blocked_end_at).label("e"),
-        case((Booking.meeting_type_id == bindparam("meeting_type", type_=Uuid), 1), else_=0),
+        epoch_seconds_up(Booking.blocked_end_at).label("e"),
+        Booking.meeting_type_id,
         epoch_seconds(Booking.start_at),
     ).where(
         Booking.user_id == organizer,
@@ -265,11 +99,11 @@ def _busy_statement() -> CompoundSelect[Any]:
         or_(exclude.is_(None), Booking.id != exclude),
     )
     blocks = select(
-        epoch_seconds(BusyBlock.start_at), epoch_seconds(BusyBlock.end_at), no_type, no_start
+        epoch_seconds(BusyBlock.start_at), epoch_seconds_up(BusyBlock.end_at), no_type, no_start
     ).where(BusyBlock.user_id == organizer, BusyBlock.start_at < hi, BusyBlock.end_at > lo)
     calendars = select(
         epoch_seconds(CalendarBusyInterval.start_at),
-        epoch_seconds(CalendarBusyInterval.end_at),
+        epoch_seconds_up(CalendarBusyInterval.end_at),
         no_type,
         no_start,
     ).where(
@@ -286,28 +120,125 @@ _BUSY = _busy_statement()
 def busy_time(
     session: Session,
     organizer_id: uuid.UUID,
-    meeting_type_id: uuid.UUID,
     lo: datetime,
     hi: datetime,
     exclude_booking_id: uuid.UUID | None = None,
 ) -> OrganizerBusy:
     """Every busy interval of the organizer that reaches into ``[lo, hi)``, in one query:
-    confirmed bookings (widened by their own buffers), busy blocks and calendar time, as
-    epoch seconds sorted by start (busy time is stored in whole seconds)."""
+    confirmed bookings (widened by their own buffers), busy blocks and calendar time."""
+    longer_read(session)
     rows = session.execute(
         _BUSY,
-        {
-            "organizer": organizer_id,
-            "meeting_type": meeting_type_id,
-            "lo": lo,
-            "hi": hi,
-            "exclude": exclude_booking_id,
-        },
+        {"organizer": organizer_id, "lo": lo, "hi": hi, "exclude": exclude_booking_id},
     ).all()
+    starts_by_type: dict[uuid.UUID, list[int]] = {}
+    for row in rows:
+        if row[2] is not None:
+            starts_by_type.setdefault(row[2], []).append(row[3])
     return OrganizerBusy(
-        busy=BusyTimes([r[0] for r in rows], [r[1] for r in rows]),
-        type_booking_starts=[r[3] for r in rows if r[2]],
+        busy=BusyTimes.merged([r[0] for r in rows], [r[1] for r in rows]),
+        starts_by_type=starts_by_type,
+        lo=int(lo.timestamp()),
+        hi=int(hi.timestamp()),
     )
+
+
+class BusyCache:
+    """Each organizer's busy time from a little before now to the end of the horizon asked
+    for, kept in memory under their availability version (``scheduling/versions.py``): a
+    version that did not move means the copy is exact."""
+
+    def __init__(self, max_organizers: int = 2048) -> None:
+        self.max_organizers = max_organizers
+        self._entries: OrderedDict[uuid.UUID, tuple[int, OrganizerBusy]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def busy(
+        self,
+        session: Session,
+        organizer_id: uuid.UUID,
+        version: int,
+        now: datetime,
+        horizon_days: int,
+        lo: datetime,
+        hi: datetime,
+    ) -> OrganizerBusy:
+        """Busy time covering ``[lo, hi)``. ``version`` must have been read in this
+        transaction before anything else of the organizer's (what ``page_owner`` and
+        ``link_owner`` do), so a change committed meanwhile is never kept under it."""
+        with self._lock:
+            entry = self._entries.get(organizer_id)
+            if entry is not None and entry[0] == version and entry[1].covers(lo, hi):
+                self._entries.move_to_end(organizer_id)
+                return entry[1]
+        # Read what any request of the coming days may ask: from the margin before now to
+        # the end of the horizon, or what this one asks if that is wider.
+        # (A day more than ``Reached.busy`` asks at most, so the copy keeps covering what
+        # is asked while the clock moves on.)
+        read_lo = min(lo, now - READ_MARGIN)
+        read_hi = max(hi, now + timedelta(days=horizon_days + 2) + READ_MARGIN)
+        found = busy_time(session, organizer_id, read_lo, read_hi)
+        with self._lock:
+            self._entries[organizer_id] = (version, found)
+            self._entries.move_to_end(organizer_id)
+            while len(self._entries) > self.max_organizers:
+                self._entries.popitem(last=False)
+        return found
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A meeting type reached from an invitee's address, with its organizer's busy time
+    at hand (``Availability``)."""
+
+    bookable: Bookable
+    owner: Owner
+    _busy: BusyCache
+
+    def busy(self, session: Session, lo: datetime, hi: datetime, now: datetime) -> OrganizerBusy:
+        """Busy time for slots starting in ``[lo, hi)``: only what can touch a slot that
+        may be offered at all (none starts before now or after the type's horizon)."""
+        horizon = self.bookable.meeting_type.max_advance_days
+        first = max(lo - READ_MARGIN, now - READ_MARGIN)
+        last = min(hi + READ_MARGIN, now + timedelta(days=horizon + 1) + READ_MARGIN)
+        return self._busy.busy(
+            session,
+            self.owner.organizer_id,
+            self.owner.version,
+            now,
+            horizon,
+            first,
+            max(first, last),
+        )
+
+    def starts(
+        self, session: Session, window_start: datetime, window_end: datetime, now: datetime
+    ) -> list[int]:
+        busy = self.busy(session, window_start, window_end, now)
+        return starts_for(session, self.bookable, window_start, window_end, now, busy=busy)
+
+    def offers(self, session: Session, start: datetime, now: datetime) -> bool:
+        busy = self.busy(session, start, start + timedelta(seconds=1), now)
+        return is_offered(session, self.bookable, start, now, busy=busy)
+
+
+class Availability:
+    """What the invitee's pages keep in memory, per server process: what each address
+    leads to and each organizer's busy time, both exact while the organizer's
+    availability version holds. A request whose organizer changed nothing costs one
+    indexed row and the slot engine."""
+
+    def __init__(self) -> None:
+        self.bookables = BookableCache()
+        self.busy = BusyCache()
+
+    def through_page(self, session: Session, key: str, type_id: str) -> Reached:
+        bookable, owner = self.bookables.through_page(session, key, type_id)
+        return Reached(bookable, owner, self.busy)
+
+    def through_link(self, session: Session, token: str, now: datetime) -> Reached:
+        bookable, owner = self.bookables.through_link(session, token, now)
+        return Reached(bookable, owner, self.busy)
 
 
 def plausible(day: date, name: str) -> date:
@@ -334,8 +265,38 @@ def window_of(start: date, end: date, zone: str) -> tuple[datetime, datetime]:
         )
     plausible(start, "start")
     plausible(end, "end")
-    z = ZoneInfo(zone)
+    z = named_zone(zone)
     return localize(start, 0, z), localize(end + timedelta(days=1), 0, z)
+
+
+def starts_for(
+    session: Session,
+    bookable: Bookable,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    exclude_booking_id: uuid.UUID | None = None,
+    rules: SlotRules | None = None,
+    busy: OrganizerBusy | None = None,
+) -> list[int]:
+    """The offered starts, as epoch seconds in order. ``exclude_booking_id`` lets a
+    booking's own time count as free (rescheduling); ``rules`` replaces the type's (a
+    booking keeps its own duration); ``busy`` is the organizer's busy time when the caller
+    has it (``Reached.busy``, which covers every slot the rule can offer in the window)."""
+    if bookable.calendar_never_synced:
+        return []
+    if busy is None or exclude_booking_id is not None:
+        lo, hi = window_start - READ_MARGIN, window_end + READ_MARGIN
+        busy = busy_time(session, bookable.organizer.id, lo, hi, exclude_booking_id)
+    return offered_starts(
+        bookable.schedule,
+        rules or bookable.rules,
+        window_start,
+        window_end,
+        now,
+        busy.busy,
+        busy.type_booking_starts(bookable.meeting_type.id),
+    )
 
 
 def slots_for(
@@ -346,63 +307,45 @@ def slots_for(
     now: datetime,
     exclude_booking_id: uuid.UUID | None = None,
     rules: SlotRules | None = None,
+    busy: OrganizerBusy | None = None,
 ) -> list[Slot]:
-    """The offered slots. ``exclude_booking_id`` lets a booking's own time count as free
-    (rescheduling); ``rules`` replaces the type's (a booking keeps its own duration)."""
-    if bookable.calendar_never_synced:
-        return []
-    busy = busy_time(
-        session,
-        bookable.organizer.id,
-        bookable.meeting_type.id,
-        window_start - READ_MARGIN,
-        window_end + READ_MARGIN,
-        exclude_booking_id,
-    )
-    return compute_slots(
-        bookable.schedule,
-        rules or bookable.rules,
-        window_start,
-        window_end,
-        now,
-        busy.busy,
-        busy.type_booking_starts,
-    )
-
-
-def valid_until(
-    bookable: Bookable, slots: list[Slot], now: datetime, zone: str, max_age: timedelta
-) -> datetime:
-    """Until when the clock alone cannot change this answer (the database aside):
-    the first offered slot stops being offered once its minimum notice starts, the horizon
-    and the default dates move at midnight (in the schedule's zone and the asked zone), and
-    a private link expires."""
-    limits = [now + max_age]
-    for name in {bookable.schedule.time_zone, zone}:
-        z = ZoneInfo(name)
-        limits.append(localize(now.astimezone(z).date() + timedelta(days=1), 0, z))
-    if slots:
-        notice = timedelta(minutes=bookable.meeting_type.minimum_notice_minutes)
-        limits.append(min(s.start for s in slots) - notice + timedelta(microseconds=1))
-    if bookable.link is not None:
-        limits.append(bookable.link.expires_at)
-    return min(limits)
+    """``starts_for`` as slots (start and end instants)."""
+    length = timedelta(minutes=(rules or bookable.rules).duration_minutes)
+    slots = []
+    for start in starts_for(
+        session, bookable, window_start, window_end, now, exclude_booking_id, rules, busy
+    ):
+        begins = datetime.fromtimestamp(start, UTC)
+        slots.append(Slot(begins, begins + length))
+    return slots
 
 
 def month_window(month: date, zone: str) -> tuple[datetime, datetime]:
     """The instants of a calendar month in ``zone``: ``[1st 00:00, 1st of next 00:00)``."""
     first = plausible(month.replace(day=1), "month")
     following = (first + timedelta(days=32)).replace(day=1)
-    z = ZoneInfo(zone)
+    z = named_zone(zone)
     return localize(first, 0, z), localize(following, 0, z)
 
 
-def days_with_room(slots: list[Slot], zone: str) -> list[tuple[date, int]]:
+def days_with_room(starts: Sequence[int], zone: str) -> list[tuple[date, int]]:
     """Each local date in ``zone`` that has slots, with how many, in order (the dots of a
-    month calendar)."""
-    z = ZoneInfo(zone)
-    counts: dict[date, int] = {}
-    for slot in slots:
-        day = slot.start.astimezone(z).date()
-        counts[day] = counts.get(day, 0) + 1
-    return sorted(counts.items())
+    month calendar), from the offered starts (epoch seconds, in order)."""
+    z = named_zone(zone)
+    days: list[tuple[date, int]] = []
+    i = 0
+    while i < len(starts):
+        day = datetime.fromtimestamp(starts[i], z).date()
+        following = localize(day + timedelta(days=1), 0, z).timestamp()
+        j = bisect_left(starts, following, i)
+        days.append((day, j - i))
+        i = j
+    return days
+
+
+def starts_on(starts: Sequence[int], day: date, zone: str) -> Sequence[int]:
+    """The starts (epoch seconds, in order) that fall on local date ``day`` in ``zone``."""
+    z = named_zone(zone)
+    lo = bisect_left(starts, localize(day, 0, z).timestamp())
+    hi = bisect_left(starts, localize(day + timedelta(days=1), 0, z).timestamp())
+    return starts[lo:hi]

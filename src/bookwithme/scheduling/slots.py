@@ -10,6 +10,7 @@ candidates against thousands of busy intervals is one linear sweep over sorted i
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -18,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bookwithme.scheduling.schedules import ScheduleData, minutes_of
+from bookwithme.timezones import named_zone
 
 Interval = tuple[datetime, datetime]
 
@@ -60,28 +62,44 @@ def localize(day: date, minutes: int, zone: ZoneInfo) -> datetime:
     return wall.replace(fold=0).astimezone(UTC)
 
 
+def _seconds_down(moment: datetime) -> int:
+    return math.floor(moment.timestamp())
+
+
+def _seconds_up(moment: datetime) -> int:
+    return math.ceil(moment.timestamp())
+
+
 @dataclass(frozen=True)
 class BusyTimes:
     """Busy intervals as epoch seconds in two parallel lists, the form the database can
-    hand over without building a datetime per row."""
+    hand over without building a datetime per row. ``disjoint`` says the lists already are
+    the sorted, disjoint union (``merged``), which the engine then uses as it is."""
 
     starts: Sequence[int]
     ends: Sequence[int]
+    disjoint: bool = False
 
     @classmethod
     def of(cls, intervals: Iterable[Interval]) -> BusyTimes:
+        """From instants: starts rounded down and ends up to whole seconds, so that a
+        fraction of a second is never offered as free."""
         pairs = list(intervals)
-        return cls([int(s.timestamp()) for s, _ in pairs], [int(e.timestamp()) for _, e in pairs])
+        return cls([_seconds_down(s) for s, _ in pairs], [_seconds_up(e) for _, e in pairs])
+
+    @classmethod
+    def merged(cls, starts: Sequence[int], ends: Sequence[int]) -> BusyTimes:
+        union_starts, union_ends = _merge(starts, ends)
+        return cls(union_starts, union_ends, disjoint=True)
 
 
-def _merge(busy: BusyTimes) -> tuple[list[int], list[int]]:
-    """Sorted, disjoint starts and ends of the union of ``busy``. Intervals that only touch
-    stay apart: touching is not overlapping.
+def _merge(raw_starts: Sequence[int], raw_ends: Sequence[int]) -> tuple[list[int], list[int]]:
+    """Sorted, disjoint starts and ends of the union of the intervals. Intervals that only
+    touch stay apart: touching is not overlapping.
 
     Only flat lists of ints are built (no tuple per interval), which keeps the garbage
     collector out of the way; input already sorted by start, as the database returns it,
     sorts in one pass."""
-    raw_starts, raw_ends = busy.starts, busy.ends
     starts: list[int] = []
     ends: list[int] = []
     for i in sorted(range(len(raw_starts)), key=raw_starts.__getitem__):
@@ -132,18 +150,41 @@ def compute_slots(
     ``type_booking_starts``: the starts of this meeting type's confirmed bookings (datetimes
     or epoch seconds), for ``max_bookings_per_day``.
     """
-    zone = ZoneInfo(schedule.time_zone)
-    win_lo = int(window_start.timestamp())
-    win_hi = int(window_end.timestamp())
+    length = timedelta(minutes=rules.duration_minutes)
+    slots = []
+    for start in offered_starts(
+        schedule, rules, window_start, window_end, now, busy, type_booking_starts
+    ):
+        begins = datetime.fromtimestamp(start, UTC)
+        slots.append(Slot(begins, begins + length))
+    return slots
+
+
+def offered_starts(
+    schedule: ScheduleData,
+    rules: SlotRules,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    busy: BusyTimes | Sequence[Interval] = (),
+    type_booking_starts: Sequence[datetime] | Sequence[int] = (),
+) -> list[int]:
+    """``compute_slots`` as the epoch seconds of the starts, in order: what a caller that
+    only counts or groups slots needs, without building a datetime per slot."""
+    zone = named_zone(schedule.time_zone)
+    # A start must lie in [window_start, window_end) and not before now + notice: the
+    # whole seconds that surely do are from the lower bounds rounded up.
+    win_lo = _seconds_up(window_start)
+    win_hi = _seconds_up(window_end)
     if win_hi <= win_lo:
         return []
 
     duration = rules.duration_minutes * 60
-    length = timedelta(seconds=duration)
     step = rules.step_minutes * 60
     before = rules.buffer_before_minutes * 60
     after = rules.buffer_after_minutes * 60
-    earliest = int(now.timestamp()) + rules.minimum_notice_minutes * 60
+    earliest = _seconds_up(now) + rules.minimum_notice_minutes * 60
+    lowest = max(win_lo, earliest)
     last_day = now.astimezone(zone).date() + timedelta(days=rules.max_advance_days)
 
     first_day = window_start.astimezone(zone).date() - timedelta(days=1)
@@ -160,17 +201,26 @@ def compute_slots(
         )
         full_days = {d for d, n in per_day.items() if n >= rules.max_bookings_per_day}
 
-    busy_starts, busy_ends = _merge(busy if isinstance(busy, BusyTimes) else BusyTimes.of(busy))
+    if not isinstance(busy, BusyTimes):
+        busy = BusyTimes.of(busy)
+    if busy.disjoint:
+        busy_starts, busy_ends = busy.starts, busy.ends
+    else:
+        busy_starts, busy_ends = _merge(busy.starts, busy.ends)
 
     intervals_of = _day_intervals(schedule)
-    slots: list[Slot] = []
+    starts: list[int] = []
     day = first_day
+    one_day = timedelta(days=1)
     while day <= end_day:
         for a_min, b_min in intervals_of(day):
             a = int(localize(day, a_min, zone).timestamp())
+            if a >= win_hi:
+                return starts  # this interval and every later one begin after the window
             b = int(localize(day, b_min, zone).timestamp())
+            if b - duration < lowest:
+                continue  # over before the window (or the notice) begins
             # Skip straight to the first candidate that can satisfy the window and notice.
-            lowest = max(win_lo, earliest)
             k = 0 if lowest <= a else -(-(lowest - a) // step)
             start = a + k * step
             while start + duration <= b and start < win_hi:
@@ -178,10 +228,11 @@ def compute_slots(
                 # The busy interval that starts last before blocked_hi is the only one that
                 # can reach into [blocked_lo, blocked_hi), since the union is disjoint.
                 i = bisect_right(busy_starts, blocked_hi - 1) - 1
-                if i < 0 or busy_ends[i] <= blocked_lo:
-                    begins = datetime.fromtimestamp(start, UTC)
-                    if not full_days or begins.astimezone(zone).date() not in full_days:
-                        slots.append(Slot(begins, begins + length))
+                free = i < 0 or busy_ends[i] <= blocked_lo
+                if free and (
+                    not full_days or datetime.fromtimestamp(start, zone).date() not in full_days
+                ):
+                    starts.append(start)
                 start += step
-        day += timedelta(days=1)
-    return slots
+        day += one_day
+    return starts

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,7 +19,10 @@ from bookwithme.config import Settings
 from bookwithme.db import session_scope
 from bookwithme.errors import Forbidden, Unauthorized
 from bookwithme.models import User
+from bookwithme.scheduling.service import Availability
 from bookwithme.web.admission import Admission
+
+T = TypeVar("T")
 
 
 def get_settings(request: Request) -> Settings:
@@ -71,6 +74,21 @@ def get_session(
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def invitee_read(request: Request, work: Callable[[Session], T]) -> T:
+    """The way the pages invitees open most read: ``work`` runs on a read-only session of
+    its own, admitted at the database gate, with the address's organizer and busy time
+    from ``availability`` (in memory while their availability version holds): on the
+    event loop when only the version is to be read, else in one thread
+    (``Admission.quick_read``). No session dependency, no thread hop per dependency."""
+    admission: Admission = request.app.state.admission
+    return await admission.quick_read(work, admission_deadline(request))
+
+
+def availability(request: Request) -> Availability:
+    found: Availability = request.app.state.availability
+    return found
 
 
 def organizer_lane(param: str, resolve: Callable[[Session, str], uuid.UUID | None]) -> Any:

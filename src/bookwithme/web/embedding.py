@@ -7,9 +7,10 @@ a private link and the confirmation that follows a booking all work inside the f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,13 +36,23 @@ def origins_for(session: Session, path_params: dict[str, Any]) -> list[str]:
     return list(session.scalar(select(Page.embed_origins).where(Page.user_id == organizer)) or [])
 
 
+def allow_framing(request: Request, origins: Sequence[str]) -> None:
+    """Let the sites ``origins`` frame this answer (what a route that already knows its
+    organizer's sites calls, instead of the ``Embeddable`` read)."""
+    if origins:
+        request.scope.setdefault("state", {})[FRAME_ANCESTORS_KEY] = list(origins)
+
+
 async def allow_embedding(request: Request) -> None:
-    """A router dependency for the invitee's pages: note which sites may frame the answer
-    (one indexed read, admitted at the database gate like the request itself)."""
+    """A dependency for the invitee's pages: note which sites may frame the answer (one
+    indexed read, admitted at the database gate like the request itself). The booking
+    pages themselves learn the sites with their meeting type (``Bookable.embed_origins``)."""
     admission: Admission = request.app.state.admission
     params = dict(request.path_params)
     origins = await admission.read(
         lambda session: origins_for(session, params), admission.deadline()
     )
-    if origins:
-        request.scope.setdefault("state", {})[FRAME_ANCESTORS_KEY] = origins
+    allow_framing(request, origins)
+
+
+Embeddable = Depends(allow_embedding)

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from asgi_csrf import asgi_csrf
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bookwithme.accounts.sessions import SESSION_COOKIE
-from bookwithme.cache import AnswerCache, CachedAnswer
-from bookwithme.models.base import utcnow
 from bookwithme.web import storable
 from bookwithme.web.templating import templates
 
@@ -360,57 +357,3 @@ class SecurityHeaders:
 
 
 FRAME_ANCESTORS_KEY = "frame_ancestors"  # web/embedding.py writes it
-CACHE_UNTIL_HEADER = b"x-bookwithme-cache-until"
-
-
-class ResponseCache:
-    """Serves repeated GETs from the exact ``AnswerCache`` before any routing.
-
-    A route opts in by sending the private ``X-Bookwithme-Cache-Until`` header (an ISO
-    instant) with a 200; the header is removed here and the answer kept until that instant
-    or until the database changes. The database version is read before the route runs, so
-    a change made while it computes makes its answer stale at once."""
-
-    def __init__(self, app: ASGIApp, cache: AnswerCache) -> None:
-        self.app = app
-        self.cache = cache
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
-            await self.app(scope, receive, send)
-            return
-        key = (scope["path"], scope.get("query_string", b""))
-        version = self.cache.version()
-        hit = self.cache.get(key, version, utcnow())
-        if hit is not None:
-            await send(
-                {"type": "http.response.start", "status": hit.status, "headers": hit.headers}
-            )
-            await send({"type": "http.response.body", "body": hit.body})
-            return
-
-        start: Message | None = None
-        until: datetime | None = None
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            nonlocal start, until
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers") or [])
-                marker = [v for k, v in headers if k.lower() == CACHE_UNTIL_HEADER]
-                if marker:
-                    headers = [(k, v) for k, v in headers if k.lower() != CACHE_UNTIL_HEADER]
-                    message = {**message, "headers": headers}
-                    if message["status"] == 200:
-                        until = datetime.fromisoformat(marker[0].decode())
-                        start = message
-            elif message["type"] == "http.response.body" and until is not None:
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False) and start is not None:
-                    self.cache.put(
-                        key,
-                        CachedAnswer(version, until, 200, list(start["headers"]), b"".join(chunks)),
-                    )
-            await send(message)
-
-        await self.app(scope, receive, capture)

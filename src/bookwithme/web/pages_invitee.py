@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from babel.dates import get_timezone_location
 from fastapi import APIRouter, Depends, Query, Request
@@ -41,12 +40,21 @@ from bookwithme.i18n import (
     weekday_names,
     when,
 )
+from bookwithme.meeting_types import bookable as lookup
+from bookwithme.meeting_types.bookable import Bookable
 from bookwithme.models import utcnow
 from bookwithme.scheduling import service as scheduling
-from bookwithme.scheduling.service import Bookable
-from bookwithme.scheduling.slots import Slot
-from bookwithme.timezones import is_valid_zone, listed_zones, zone_region
-from bookwithme.web.deps import LinkLane, PageLane, SessionDep, SettingsDep
+from bookwithme.scheduling.service import Reached
+from bookwithme.timezones import is_valid_zone, listed_zones, named_zone, zone_region
+from bookwithme.web.deps import (
+    LinkLane,
+    PageLane,
+    SessionDep,
+    SettingsDep,
+    availability,
+    invitee_read,
+)
+from bookwithme.web.embedding import Embeddable, allow_framing
 from bookwithme.web.forms import form_fields, validate_form
 from bookwithme.web.templating import render
 
@@ -110,7 +118,8 @@ class Place:
 
     path: str
     back: str | None
-    find: Callable[[Session, datetime], Bookable]
+    find: Callable[[Session, datetime], Bookable]  # as a booking needs it: read afresh
+    reach: Callable[[Request, Session, datetime], Reached]  # as a visit needs it: from memory
 
 
 @dataclass
@@ -173,7 +182,7 @@ def _offset_label(offset: timedelta | None) -> str:
 
 def zone_label(name: str, moment: datetime, lang: str, clock: int) -> str:
     """ "(UTC+01:00) Paris — 14:05": the zone's offset, its city and its local time."""
-    local = moment.astimezone(ZoneInfo(name))
+    local = moment.astimezone(named_zone(name))
     city = _cities(lang).get(name) or name.rsplit("/", 1)[-1].replace("_", " ")
     clock_time = time_formatter(lang, clock)(local)
     return f"({_offset_label(local.utcoffset())}) {city} \N{EM DASH} {clock_time}"
@@ -187,7 +196,7 @@ def _zone_groups(lang: str, clock: int, minute: int) -> Markup:
     moment = datetime.fromtimestamp(minute * 60, UTC)
     groups: dict[str, list[tuple[timedelta, str, str]]] = {}
     for name in listed_zones():
-        offset = moment.astimezone(ZoneInfo(name)).utcoffset() or timedelta()
+        offset = moment.astimezone(named_zone(name)).utcoffset() or timedelta()
         label = zone_label(name, moment, lang, clock)
         groups.setdefault(zone_region(name), []).append((offset, label, name))
     option = Markup('<option value="{}">{}</option>')
@@ -257,11 +266,20 @@ def _weeks(
 
 
 def _month_rooms(
-    session: Session, bookable: Bookable, month: date, zone: str, now: datetime
-) -> tuple[list[Slot], dict[date, int]]:
+    session: Session,
+    bookable: Bookable,
+    reached: Reached | None,
+    month: date,
+    zone: str,
+    now: datetime,
+) -> tuple[list[int], dict[date, int]]:
+    """The month's offered starts (epoch seconds) and its days with room."""
     window_start, window_end = scheduling.month_window(month, zone)
-    slots = scheduling.slots_for(session, bookable, window_start, window_end, now)
-    return slots, dict(scheduling.days_with_room(slots, zone))
+    if reached is not None:
+        starts = reached.starts(session, window_start, window_end, now)
+    else:
+        starts = scheduling.starts_for(session, bookable, window_start, window_end, now)
+    return starts, dict(scheduling.days_with_room(starts, zone))
 
 
 def _next_month(month: date) -> date:
@@ -276,12 +294,13 @@ def _booking_page(
     choice: Choice,
     now: datetime,
     status_code: int = 200,
+    reached: Reached | None = None,
 ) -> Response:
     lang = page_language(request)
     gettext = translations(lang).gettext
     clock = page_clock(request, lang, choice.clock)
     zone = choice.zone
-    tz = ZoneInfo(zone)
+    tz = named_zone(zone)
     today = now.astimezone(tz).date()
     mt = bookable.meeting_type
 
@@ -334,7 +353,7 @@ def _booking_page(
     month = choice.month or (asked_day.replace(day=1) if asked_day else this_month)
     month = max(this_month, min(month, last_month))
     day = asked_day if asked_day and asked_day.replace(day=1) == month else None
-    slots, rooms = _month_rooms(session, bookable, month, zone, now)
+    slots, rooms = _month_rooms(session, bookable, reached, month, zone, now)
 
     next_free: date | None = None
     later = [d for d in rooms if day is None or d > day]
@@ -344,7 +363,7 @@ def _booking_page(
         # Nothing (more) this month: look ahead month by month, up to the type's horizon.
         ahead = _next_month(month)
         while ahead <= last_month:
-            ahead_slots, ahead_rooms = _month_rooms(session, bookable, ahead, zone, now)
+            ahead_slots, ahead_rooms = _month_rooms(session, bookable, reached, ahead, zone, now)
             if ahead_rooms:
                 next_free = min(ahead_rooms)
                 if day is None and choice.month is None and not rooms:
@@ -359,11 +378,11 @@ def _booking_page(
         next_free = None
 
     fmt = time_formatter(lang, clock)
-    times = [
-        (local.isoformat(), fmt(local))
-        for local in (s.start.astimezone(tz) for s in slots)
-        if local.date() == day
-    ]
+    times = []
+    if day is not None:
+        for start in scheduling.starts_on(slots, day, zone):
+            local = datetime.fromtimestamp(start, tz)
+            times.append((local.isoformat(), fmt(local)))
     first = first_weekday(regional_locale(request.headers.get("accept-language"), lang), lang)
     context.update(
         step="times",
@@ -412,9 +431,8 @@ def _render_page(
     return response
 
 
-def _show(
+async def _show(
     request: Request,
-    session: Session,
     place: Place,
     tz: str | None,
     first: date | None,
@@ -422,25 +440,33 @@ def _show(
     month: str | None = None,
     clock: str | None = None,
 ) -> Response:
-    now = utcnow()
-    bookable = place.find(session, now)
-    if first is not None:
-        scheduling.plausible(first, "day")
-    choice = Choice(
-        zone=_zone_or_default(tz, bookable.organizer.time_zone),
-        first=first,
-        month=_parse_month(month) if month else None,
-        clock=clock,
-    )
-    if start:
-        chosen = _parse_start(start)
-        if scheduling.is_offered(session, bookable, chosen, now):
-            choice.start = chosen
-        else:
-            gettext = translations(page_language(request)).gettext
-            choice.error = gettext("That time is no longer free. Please pick another one.")
-            choice.first = chosen.astimezone(ZoneInfo(choice.zone)).date()
-    return _booking_page(request, session, place, bookable, choice, now)
+    """A visit: read in one admitted thread, with the organizer's busy time from memory
+    while nothing of theirs changed (``invitee_read``)."""
+
+    def page(session: Session) -> Response:
+        now = utcnow()
+        reached = place.reach(request, session, now)
+        bookable = reached.bookable
+        allow_framing(request, bookable.embed_origins)
+        if first is not None:
+            scheduling.plausible(first, "day")
+        choice = Choice(
+            zone=_zone_or_default(tz, bookable.organizer.time_zone),
+            first=first,
+            month=_parse_month(month) if month else None,
+            clock=clock,
+        )
+        if start:
+            chosen = _parse_start(start)
+            if reached.offers(session, chosen, now):
+                choice.start = chosen
+            else:
+                gettext = translations(page_language(request)).gettext
+                choice.error = gettext("That time is no longer free. Please pick another one.")
+                choice.first = chosen.astimezone(named_zone(choice.zone)).date()
+        return _booking_page(request, session, place, bookable, choice, now, reached=reached)
+
+    return await invitee_read(request, page)
 
 
 def _answers_from(fields: dict[str, str], questions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -501,7 +527,7 @@ def _book(
         choice = Choice(zone=zone, values=values, clock=clock if clock in ("12", "24") else None)
         if exc.status_code == 409:
             choice.error = gettext("That time was just taken. Please pick another one.")
-            choice.first = start.astimezone(ZoneInfo(zone)).date()
+            choice.first = start.astimezone(named_zone(zone)).date()
             return _booking_page(request, session, place, bookable, choice, now, 409)
         if exc.status_code != 422:
             raise
@@ -524,7 +550,10 @@ def _page_place(page_key: str, type_id: str) -> Place:
     return Place(
         path=f"/p/{page_key}/{type_id}",
         back=f"/p/{page_key}",
-        find=lambda session, _now: scheduling.bookable_through_page(session, page_key, type_id),
+        find=lambda session, _now: lookup.bookable_through_page(session, page_key, type_id),
+        reach=lambda request, session, _now: availability(request).through_page(
+            session, page_key, type_id
+        ),
     )
 
 
@@ -532,18 +561,19 @@ def _link_place(token: str) -> Place:
     return Place(
         path=f"/l/{token}",
         back=None,
-        find=lambda session, now: scheduling.bookable_through_link(session, token, now),
+        find=lambda session, now: lookup.bookable_through_link(session, token, now),
+        reach=lambda request, session, now: availability(request).through_link(session, token, now),
     )
 
 
-@router.get("/p/{page_key}")
+@router.get("/p/{page_key}", dependencies=[Embeddable])
 def booking_page(
     page_key: str, request: Request, session: SessionDep, tz: TzQuery = None
 ) -> Response:
-    page, organizer, _ = scheduling.published_page(session, page_key)
+    page, organizer, _ = lookup.published_page(session, page_key)
     lang = page_language(request)
     zone = _zone_or_default(tz, "")
-    types = scheduling.public_types(session, organizer)
+    types = lookup.public_types(session, organizer)
     return render(
         request,
         "invitee/page.html",
@@ -559,11 +589,10 @@ def booking_page(
 
 
 @router.get("/p/{page_key}/{type_id}")
-def page_meeting_type(
+async def page_meeting_type(
     page_key: str,
     type_id: str,
     request: Request,
-    session: SessionDep,
     tz: TzQuery = None,
     first: FromQuery = None,
     start: StartQuery = None,
@@ -571,12 +600,12 @@ def page_meeting_type(
     month: MonthQuery = None,
     clock: ClockQuery = None,
 ) -> Response:
-    return _show(
-        request, session, _page_place(page_key, type_id), tz, day or first, start, month, clock
+    return await _show(
+        request, _page_place(page_key, type_id), tz, day or first, start, month, clock
     )
 
 
-@router.post("/p/{page_key}/{type_id}", dependencies=[PageLane])
+@router.post("/p/{page_key}/{type_id}", dependencies=[PageLane, Embeddable])
 def book_on_page(
     page_key: str,
     type_id: str,
@@ -589,10 +618,9 @@ def book_on_page(
 
 
 @router.get("/l/{token}")
-def private_link(
+async def private_link(
     token: str,
     request: Request,
-    session: SessionDep,
     tz: TzQuery = None,
     first: FromQuery = None,
     start: StartQuery = None,
@@ -600,10 +628,10 @@ def private_link(
     month: MonthQuery = None,
     clock: ClockQuery = None,
 ) -> Response:
-    return _show(request, session, _link_place(token), tz, day or first, start, month, clock)
+    return await _show(request, _link_place(token), tz, day or first, start, month, clock)
 
 
-@router.post("/l/{token}", dependencies=[LinkLane])
+@router.post("/l/{token}", dependencies=[LinkLane, Embeddable])
 def book_through_link(
     token: str, request: Request, fields: FormFields, session: SessionDep, settings: SettingsDep
 ) -> Response:

@@ -24,7 +24,7 @@ class ItemList(BaseModel, Generic[T]):
     items: list[T]
 
 
-def zone_query(
+async def zone_query(
     tz: Annotated[
         str | None,
         Query(max_length=64, description="An IANA time zone, such as Europe/Paris"),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
@@ -23,16 +24,27 @@ from bookwithme.bookings.schemas import (
 )
 from bookwithme.bookings.service import BookingCancelled
 from bookwithme.errors import InvalidInput, LinkExpired, LinkRevoked, LinkUsed, SlotUnavailable
-from bookwithme.instants import in_zone
+from bookwithme.instants import epoch_in_zone
+from bookwithme.meeting_types import bookable as bookable_lookup
+from bookwithme.meeting_types.bookable import Bookable
 from bookwithme.meeting_types.schemas import PublicMeetingTypeOut
 from bookwithme.meeting_types.service import public_type_out
 from bookwithme.models import Booking, utcnow
 from bookwithme.scheduling import service as scheduling
-from bookwithme.scheduling.service import Bookable
+from bookwithme.scheduling.service import Reached
 from bookwithme.scheduling.slots import SlotRules
+from bookwithme.timezones import named_zone
+from bookwithme.web.answer_cache import keep, valid_until
 from bookwithme.web.api.common import json_in_zone, zone_query
-from bookwithme.web.deps import LinkLane, ManageLane, PageLane, SessionDep, SettingsDep
-from bookwithme.web.middleware import CACHE_UNTIL_HEADER
+from bookwithme.web.deps import (
+    LinkLane,
+    ManageLane,
+    PageLane,
+    SessionDep,
+    SettingsDep,
+    availability,
+    invitee_read,
+)
 from bookwithme.web.openapi import raises
 
 router = APIRouter(prefix="/public", tags=["invitee"])
@@ -128,23 +140,35 @@ DaysQueryDep = Annotated[tuple[date | None, str | None], Depends(_days_query)]
 
 
 def days_answer(
-    session: Session, bookable: Bookable, query: tuple[date | None, str | None], now: datetime
+    session: Session, reached: Reached, query: tuple[date | None, str | None], now: datetime
 ) -> DaysOut:
     """The dates of a month, in the invitee's zone, that offer at least one slot: what a
     month calendar shows before a day is picked."""
     month, tz = query
-    zone = tz or bookable.organizer.time_zone
-    month = month or now.astimezone(ZoneInfo(zone)).date().replace(day=1)
+    zone = tz or reached.bookable.organizer.time_zone
+    month = month or now.astimezone(named_zone(zone)).date().replace(day=1)
     window_start, window_end = scheduling.month_window(month, zone)
-    slots = scheduling.slots_for(session, bookable, window_start, window_end, now)
+    starts = reached.starts(session, window_start, window_end, now)
     return DaysOut(
         time_zone=zone,
         month=f"{month:%Y-%m}",
-        days=[DayOut(date=d, slots=n) for d, n in scheduling.days_with_room(slots, zone)],
+        days=[DayOut(date=d, slots=n) for d, n in scheduling.days_with_room(starts, zone)],
     )
 
 
-CACHE_MAX_AGE = timedelta(minutes=5)
+def slots_json(zone: str, duration_minutes: int, starts: Sequence[int]) -> str:
+    """``SlotsOut`` as JSON text, written directly from the starts (epoch seconds): the
+    field names and the instants need no escaping (the zone is a known IANA name, still
+    escaped), and this is the answer invitees ask for most."""
+    length = int(duration_minutes) * 60
+    items = ",".join(
+        f'{{"start":"{epoch_in_zone(start, zone)}","end":"{epoch_in_zone(start + length, zone)}"}}'
+        for start in starts
+    )
+    return (
+        f'{{"time_zone":{json.dumps(zone)},"duration_minutes":{int(duration_minutes)},'
+        f'"slots":[{items}]}}'
+    )
 
 
 def slots_response(
@@ -155,55 +179,66 @@ def slots_response(
     now: datetime,
     exclude_booking_id: uuid.UUID | None = None,
     rules: SlotRules | None = None,
+    reached: Reached | None = None,
 ) -> Response:
+    """The slots of a window as JSON. With ``reached`` (an invitee's address) the busy
+    time comes from memory and the answer may be kept by the answer cache."""
     zone = query.tz or bookable.organizer.time_zone
-    first = scheduling.plausible(query.start or now.astimezone(ZoneInfo(zone)).date(), "start")
+    first = scheduling.plausible(query.start or now.astimezone(named_zone(zone)).date(), "start")
     last = query.end or first + timedelta(days=6)
     window_start, window_end = scheduling.window_of(first, last, zone)
-    slots = scheduling.slots_for(
-        session, bookable, window_start, window_end, now, exclude_booking_id, rules
+    if reached is not None:
+        starts = reached.starts(session, window_start, window_end, now)
+    else:
+        starts = scheduling.starts_for(
+            session, bookable, window_start, window_end, now, exclude_booking_id, rules
+        )
+    response = Response(
+        slots_json(zone, (rules or bookable.rules).duration_minutes, starts),
+        media_type="application/json",
     )
-    answer = SlotsOut(
-        time_zone=zone,
-        duration_minutes=(rules or bookable.rules).duration_minutes,
-        slots=[SlotOut(start=in_zone(s.start, zone), end=in_zone(s.end, zone)) for s in slots],
-    )
-    response = Response(answer.model_dump_json(), media_type="application/json")
-    if request.app.state.answer_cache is not None:
-        until = scheduling.valid_until(bookable, slots, now, zone, CACHE_MAX_AGE)
-        response.headers[CACHE_UNTIL_HEADER.decode()] = until.isoformat()
+    if reached is not None and request.app.state.answer_cache is not None:
+        soonest = datetime.fromtimestamp(starts[0], UTC) if starts else None
+        keep(response, reached.owner, valid_until(bookable, soonest, now, zone))
     return response
 
 
 @router.get("/pages/{page_key}")
 def public_page(page_key: str, session: SessionDep) -> PublicPageOut:
-    page, user, _ = scheduling.published_page(session, page_key)
+    page, user, _ = bookable_lookup.published_page(session, page_key)
     return PublicPageOut(
         organizer=OrganizerOut(name=user.name),
         title=page.title,
         intro=page.intro,
-        meeting_types=[public_type_out(mt) for mt in scheduling.public_types(session, user)],
+        meeting_types=[public_type_out(mt) for mt in bookable_lookup.public_types(session, user)],
     )
 
 
 @router.get("/pages/{page_key}/meeting-types/{type_id}/slots", response_model=SlotsOut)
-def page_slots(
-    page_key: str, type_id: str, query: SlotQueryDep, request: Request, session: SessionDep
+async def page_slots(
+    page_key: str, type_id: str, query: SlotQueryDep, request: Request
 ) -> Response:
-    bookable = scheduling.bookable_through_page(session, page_key, type_id)
-    return slots_response(request, session, bookable, query, utcnow())
+    def answer(session: Session) -> Response:
+        reached = availability(request).through_page(session, page_key, type_id)
+        return slots_response(request, session, reached.bookable, query, utcnow(), reached=reached)
+
+    return await invitee_read(request, answer)
 
 
 @router.get("/pages/{page_key}/meeting-types/{type_id}/days")
-def page_days(page_key: str, type_id: str, query: DaysQueryDep, session: SessionDep) -> DaysOut:
+async def page_days(page_key: str, type_id: str, query: DaysQueryDep, request: Request) -> DaysOut:
     """The days of a month that have room, with how many slots each."""
-    bookable = scheduling.bookable_through_page(session, page_key, type_id)
-    return days_answer(session, bookable, query, utcnow())
+
+    def answer(session: Session) -> DaysOut:
+        reached = availability(request).through_page(session, page_key, type_id)
+        return days_answer(session, reached, query, utcnow())
+
+    return await invitee_read(request, answer)
 
 
 @router.get("/links/{token}", responses=LINK_GONE)
 def public_link(token: str, session: SessionDep) -> PublicLinkOut:
-    bookable = scheduling.bookable_through_link(session, token, utcnow())
+    bookable = bookable_lookup.bookable_through_link(session, token, utcnow())
     return PublicLinkOut(
         organizer=OrganizerOut(name=bookable.organizer.name),
         meeting_type=public_type_out(bookable.meeting_type),
@@ -211,18 +246,25 @@ def public_link(token: str, session: SessionDep) -> PublicLinkOut:
 
 
 @router.get("/links/{token}/slots", response_model=SlotsOut, responses=LINK_GONE)
-def link_slots(token: str, query: SlotQueryDep, request: Request, session: SessionDep) -> Response:
-    now = utcnow()
-    bookable = scheduling.bookable_through_link(session, token, now)
-    return slots_response(request, session, bookable, query, now)
+async def link_slots(token: str, query: SlotQueryDep, request: Request) -> Response:
+    def answer(session: Session) -> Response:
+        now = utcnow()
+        reached = availability(request).through_link(session, token, now)
+        return slots_response(request, session, reached.bookable, query, now, reached=reached)
+
+    return await invitee_read(request, answer)
 
 
 @router.get("/links/{token}/days", responses=LINK_GONE)
-def link_days(token: str, query: DaysQueryDep, session: SessionDep) -> DaysOut:
+async def link_days(token: str, query: DaysQueryDep, request: Request) -> DaysOut:
     """The days of a month that have room through this private link."""
-    now = utcnow()
-    bookable = scheduling.bookable_through_link(session, token, now)
-    return days_answer(session, bookable, query, now)
+
+    def answer(session: Session) -> DaysOut:
+        now = utcnow()
+        reached = availability(request).through_link(session, token, now)
+        return days_answer(session, reached, query, now)
+
+    return await invitee_read(request, answer)
 
 
 # --- Booking ------------------------------------------------------------------------
@@ -251,7 +293,7 @@ def book_through_page(
     settings: SettingsDep,
 ) -> BookingCreated:
     now = utcnow()
-    bookable = scheduling.bookable_through_page(session, page_key, type_id)
+    bookable = bookable_lookup.bookable_through_page(session, page_key, type_id)
     locale = bookings.locale_from(body.locale, request.headers.get("accept-language"))
     booking, token = bookings.create_booking(session, bookable, body, locale, now, settings)
     return _created(booking, token, settings)
@@ -267,7 +309,7 @@ def book_through_link(
     token: str, body: BookingCreate, request: Request, session: SessionDep, settings: SettingsDep
 ) -> BookingCreated:
     now = utcnow()
-    bookable = scheduling.bookable_through_link(session, token, now)
+    bookable = bookable_lookup.bookable_through_link(session, token, now)
     locale = bookings.locale_from(body.locale, request.headers.get("accept-language"))
     booking, manage_token = bookings.create_booking(session, bookable, body, locale, now, settings)
     return _created(booking, manage_token, settings)
