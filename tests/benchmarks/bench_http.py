@@ -181,16 +181,16 @@ def _ms(value: str) -> float:
     match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
     if match is None:
         raise RuntimeError(f"wrk printed a latency this script cannot read: {value!r}")
-    return float(match.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[match.group(2)]
+    return (
+        float(match.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[match.group(2)]
+    )
 
 
 def wrk(base: str, path: str = "/", script: Path | None = None) -> Result:
     args = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency"]
     if script is not None:
         args += ["-s", str(script)]
-    out = subprocess.run(
-        [*args, base + path], check=True, capture_output=True, text=True
-    ).stdout
+    out = subprocess.run([*args, base + path], check=True, capture_output=True, text=True).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise RuntimeError(f"{base}{path} answered {errors.group(1)} errors under load:\n{out}")
@@ -244,7 +244,12 @@ def measure(label: str, database_url: str, data_dir: Path, bare: Result) -> None
     one_worker: Result | None = None
     for workers in (1, 2):
         server = crowd.start_serve(
-            env, crowd.free_port(), data_dir / f"serve-{workers}.log", "--workers", str(workers), "--no-access-log"
+            env,
+            crowd.free_port(),
+            data_dir / f"serve-{workers}.log",
+            "--workers",
+            str(workers),
+            "--no-access-log",
         )
         try:
             base = server.base_url
@@ -272,7 +277,9 @@ def measure(label: str, database_url: str, data_dir: Path, bare: Result) -> None
 def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
-    print(f"(b) what invitees open: wrk -t2 -c{CONNECTIONS} -d{DURATION}, {BUSY_BLOCKS} busy blocks")
+    print(
+        f"(b) what invitees open: wrk -t2 -c{CONNECTIONS} -d{DURATION}, {BUSY_BLOCKS} busy blocks"
+    )
     port = crowd.free_port()
     process = serve_bare(port)
     try:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.db import session_scope
-from bookwithme.models import CalendarBusyInterval, CalendarConnection, utcnow
+from bookwithme.models import BusyBlock, CalendarBusyInterval, CalendarConnection, utcnow
 from tests.factories import Account, add_booking, create_account
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -277,3 +277,32 @@ def test_slots_take_a_constant_number_of_queries(
     # Another window of the same organizer: owner and version, then all from memory.
     later = {"start": (monday + timedelta(days=7)).isoformat()}
     assert count_queries(engine, lambda: ada.slots(**later)) == 1
+
+
+def test_busy_time_with_a_fraction_of_a_second_is_never_rounded_away(
+    ada: Organizer, session_factory: sessionmaker[Session]
+) -> None:
+    """Busy time read from the database is rounded outwards to whole seconds, on both
+    databases: a block ending half a second into a slot still takes the slot."""
+    monday = next_monday()
+    half = timedelta(milliseconds=500)
+    with session_scope(session_factory) as session:
+        session.add_all(
+            [
+                BusyBlock(
+                    user_id=ada.account.user.id,
+                    start_at=paris(monday, 9, 15),
+                    end_at=paris(monday, 10) + half,
+                ),
+                BusyBlock(
+                    user_id=ada.account.user.id,
+                    start_at=paris(monday, 12) - half,
+                    end_at=paris(monday, 12, 15),
+                ),
+            ]
+        )
+    starts = ada.slots(start=monday.isoformat(), end=monday.isoformat())
+    taken = {"09:00", "09:30", "10:00", "11:30", "12:00"}
+    offered = {s[11:16] for s in starts}
+    assert offered.isdisjoint(taken), offered & taken
+    assert {"10:30", "11:00", "12:30"} <= offered

@@ -221,3 +221,41 @@ def test_daily_limit_counts_the_type_bookings_per_local_date() -> None:
         "12-03 09:00",
         "12-03 10:00",
     ]
+
+
+def test_no_fraction_of_a_second_is_offered() -> None:
+    """The engine counts in whole seconds: instants with a fraction are rounded so that
+    time is never freed (busy starts down, busy ends up, now and the window up)."""
+    day = date(2026, 3, 10)
+    sched = on_date(day, "09:00", "12:00", zone="UTC")
+    rules = SlotRules(duration_minutes=60)
+    half = timedelta(milliseconds=500)
+    before = utc(2026, 3, 9)
+    assert local_starts(slots_on(sched, day, rules, now=before), "UTC") == [
+        "03-10 09:00",
+        "03-10 10:00",
+        "03-10 11:00",
+    ]
+    # Half a second after 09:00, the 09:00 slot has begun: it is no longer offered.
+    now = utc(2026, 3, 10, 9) + half
+    assert local_starts(slots_on(sched, day, rules, now=now), "UTC") == [
+        "03-10 10:00",
+        "03-10 11:00",
+    ]
+    # Busy until half a second past 10:00: the 10:00 slot would overlap it.
+    busy = [(utc(2026, 3, 10, 9, 30), utc(2026, 3, 10, 10) + half)]
+    assert local_starts(slots_on(sched, day, rules, now=before, busy=busy), "UTC") == [
+        "03-10 11:00"
+    ]
+    # Busy from half a second before 11:00: the 10:00 slot would overlap it.
+    busy = [(utc(2026, 3, 10, 11) - half, utc(2026, 3, 10, 11))]
+    assert local_starts(slots_on(sched, day, rules, now=before, busy=busy), "UTC") == [
+        "03-10 09:00",
+        "03-10 11:00",
+    ]
+    # A window that begins half a second after 09:00 does not contain 09:00.
+    window = (utc(2026, 3, 10, 9) + half, utc(2026, 3, 10, 12))
+    assert local_starts(compute_slots(sched, rules, *window, before), "UTC") == [
+        "03-10 10:00",
+        "03-10 11:00",
+    ]

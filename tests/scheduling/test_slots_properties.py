@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bookwithme.scheduling.schedules import WEEKDAYS, ScheduleData
-from bookwithme.scheduling.slots import SlotRules, compute_slots, localize
+from bookwithme.scheduling.slots import SlotRules, compute_slots, localize, localize_seconds
 
 ZONES = [
     "UTC",
@@ -71,20 +71,31 @@ rules_strategy = st.builds(
     max_bookings_per_day=st.one_of(st.none(), st.integers(1, 3)),
 )
 instants = st.integers(0, 700 * 24 * 60).map(lambda m: BASE + timedelta(minutes=m))
+# Now, windows and busy time are not always whole seconds (a calendar may say 10:00:00.5):
+# the engine works in whole seconds and must round so that no fraction is offered.
+fractions = st.one_of(
+    st.just(timedelta()),
+    st.sampled_from([1, 499_999, 500_000, 999_999]).map(lambda us: timedelta(microseconds=us)),
+    st.integers(-999_999, 999_999).map(lambda us: timedelta(microseconds=us)),
+)
+fine_instants = st.builds(lambda moment, fraction: moment + fraction, instants, fractions)
 
 
 @st.composite
 def busy_lists(draw: st.DrawFn) -> list[tuple[datetime, datetime]]:
-    starts = draw(st.lists(instants, max_size=25))
-    return [(s, s + timedelta(minutes=draw(st.integers(1, 3000)))) for s in starts]
+    starts = draw(st.lists(fine_instants, max_size=25))
+    return [
+        (s, s + timedelta(minutes=draw(st.integers(1, 3000))) + draw(fractions)) for s in starts
+    ]
 
 
 @st.composite
 def cases(draw: st.DrawFn):  # type: ignore[no-untyped-def]
     sched = draw(schedules())
     rules = draw(rules_strategy)
-    now = draw(instants)
+    now = draw(fine_instants)
     start = now + timedelta(days=draw(st.integers(-3, 40)), minutes=draw(st.integers(0, 1439)))
+    start += draw(fractions)
     end = start + timedelta(days=draw(st.integers(1, 62)))
     busy = draw(busy_lists())
     taken = draw(st.lists(instants, max_size=8))
@@ -225,3 +236,14 @@ def test_the_daily_limit_removes_exactly_the_full_days(case) -> None:  # type: i
         if s.start.astimezone(zone).date() not in full
     ]
     assert limited == expected
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.dates(date(1990, 1, 1), date(2060, 12, 31)),
+    st.integers(0, 1440),
+    st.sampled_from([*ZONES, "America/Havana", "Africa/Casablanca", "Antarctica/Troll"]),
+)
+def test_localize_in_seconds_is_localize(day: date, minutes: int, zone: str) -> None:
+    z = ZoneInfo(zone)
+    assert localize_seconds(day, minutes, z) == localize(day, minutes, z).timestamp()

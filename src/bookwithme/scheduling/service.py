@@ -31,7 +31,14 @@ from bookwithme.meeting_types.bookable import Bookable, BookableCache, Owner
 from bookwithme.models import Booking, BusyBlock, CalendarBusyInterval
 from bookwithme.models.base import UTCDateTime
 from bookwithme.scheduling.schedules import FIRST_DATE, LAST_DATE
-from bookwithme.scheduling.slots import BusyTimes, Slot, SlotRules, localize, offered_starts
+from bookwithme.scheduling.slots import (
+    BusyTimes,
+    Slot,
+    SlotRules,
+    localize,
+    localize_seconds,
+    offered_starts,
+)
 from bookwithme.sql import epoch_seconds, epoch_seconds_up
 from bookwithme.timezones import named_zone
 
@@ -336,7 +343,7 @@ def days_with_room(starts: Sequence[int], zone: str) -> list[tuple[date, int]]:
     i = 0
     while i < len(starts):
         day = datetime.fromtimestamp(starts[i], z).date()
-        following = localize(day + timedelta(days=1), 0, z).timestamp()
+        following = localize_seconds(day + timedelta(days=1), 0, z)
         j = bisect_left(starts, following, i)
         days.append((day, j - i))
         i = j
@@ -346,6 +353,6 @@ def days_with_room(starts: Sequence[int], zone: str) -> list[tuple[date, int]]:
 def starts_on(starts: Sequence[int], day: date, zone: str) -> Sequence[int]:
     """The starts (epoch seconds, in order) that fall on local date ``day`` in ``zone``."""
     z = named_zone(zone)
-    lo = bisect_left(starts, localize(day, 0, z).timestamp())
-    hi = bisect_left(starts, localize(day + timedelta(days=1), 0, z).timestamp())
+    lo = bisect_left(starts, localize_seconds(day, 0, z))
+    hi = bisect_left(starts, localize_seconds(day + timedelta(days=1), 0, z))
     return starts[lo:hi]

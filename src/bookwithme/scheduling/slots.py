@@ -62,6 +62,23 @@ def localize(day: date, minutes: int, zone: ZoneInfo) -> datetime:
     return wall.replace(fold=0).astimezone(UTC)
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def localize_seconds(day: date, minutes: int, zone: ZoneInfo) -> int:
+    """``localize`` as epoch seconds, computed directly: the wall time's seconds since the
+    epoch minus the zone's offset at that wall time (``fold=0``, so the same reading of
+    gaps and overlaps), without building the aware datetimes. About four times faster;
+    the engine asks it twice per working interval per day."""
+    if minutes >= 1440:
+        day = day + timedelta(days=minutes // 1440)
+        minutes %= 1440
+    hour, minute = divmod(minutes, 60)
+    offset = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone).utcoffset()
+    assert offset is not None
+    return (day.toordinal() - _EPOCH_ORDINAL) * 86400 + minutes * 60 - int(offset.total_seconds())
+
+
 def _seconds_down(moment: datetime) -> int:
     return math.floor(moment.timestamp())
 
@@ -214,10 +231,10 @@ def offered_starts(
     one_day = timedelta(days=1)
     while day <= end_day:
         for a_min, b_min in intervals_of(day):
-            a = int(localize(day, a_min, zone).timestamp())
+            a = localize_seconds(day, a_min, zone)
             if a >= win_hi:
                 return starts  # this interval and every later one begin after the window
-            b = int(localize(day, b_min, zone).timestamp())
+            b = localize_seconds(day, b_min, zone)
             if b - duration < lowest:
                 continue  # over before the window (or the notice) begins
             # Skip straight to the first candidate that can satisfy the window and notice.
