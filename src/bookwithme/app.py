@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -60,9 +61,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limiter.total_tokens = max(limiter.total_tokens, REQUEST_CONNECTIONS + 16)
         if worker is not None:
             worker.start()
+        # What starting made (modules, templates, translations, routes) lives as long as
+        # the process: set it aside, so the collector's full passes, which stop every
+        # request while they walk the heap, only walk what requests make.
+        gc.collect()
+        gc.freeze()
         yield
         if worker is not None:
             worker.stop()
+        app.state.admission.close()
         engine.dispose()
 
     app = FastAPI(
@@ -96,14 +103,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return JSONResponse({"status": "ok"})
 
+    # Routes are matched one by one, in this order: the invitee's pages, opened most,
+    # come first (no two routers share a path).
+    # (The booking pages say which sites may frame them route by route: see pages_invitee.)
+    app.include_router(pages_invitee.router)
+    # The invitee's other pages may be framed by the sites their organizer lists.
+    app.include_router(pages_public.router, dependencies=[Depends(allow_embedding)])
     app.include_router(api_router)
     app.include_router(pages_accounts.router)
     app.include_router(pages_organizer.router)
     app.include_router(pages_admin.router)
-    # The invitee's pages may be framed by the sites their organizer lists.
-    app.include_router(pages_public.router, dependencies=[Depends(allow_embedding)])
-    # (The booking pages say which sites may frame them route by route: see pages_invitee.)
-    app.include_router(pages_invitee.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(

@@ -105,7 +105,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # each statement on its own (Admission.quick_read)
+        mode = options.get("sqlite_begin", "DEFERRED")
         if mode == "IMMEDIATE":
             if not writer_turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
                 raise DatabaseBusy()

@@ -69,6 +69,7 @@ _IRRELEVANT: dict[type, frozenset[str]] = {
             "etag",
             "last_modified",
             "last_error",
+            "last_synced_at",
             "next_sync_at",
             "lease_owner",
             "lease_expires_at",

@@ -35,11 +35,12 @@ import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from typing import TypeVar
 
 from anyio import CapacityLimiter, to_thread
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.db import MEMORY_ONLY, WouldRead
@@ -155,6 +156,10 @@ class Admission:
         request_connections: int,
     ) -> None:
         self.factory = factory
+        self.engine = engine
+        self._loop_local = threading.local()
+        self._loop_connections: list[Connection] = []
+        self._lock = threading.Lock()
         self.database = Gate(request_connections)
         self.writer = Gate(1) if engine.dialect.name == "sqlite" else None
         self._lanes: dict[tuple[str, uuid.UUID], Gate] = {}
@@ -229,21 +234,48 @@ class Admission:
         """``read``, but first on the event loop itself, with a session that may read only
         single rows by key (``MEMORY_ONLY``): what the invitee's pages need when their
         organizer's data is in memory, an indexed row that neither database makes a reader
-        wait for. No thread, so no waiting for the interpreter lock behind other threads.
-        When ``work`` would read more (``WouldRead``), it starts over in a thread."""
-
-        def run() -> T:
-            with self.factory() as session:
+        wait for. No thread, so no waiting for the interpreter lock behind other threads;
+        no pool, so no checkout and no ping. When ``work`` would read more (``WouldRead``),
+        or the loop's connection was lost, it starts over in a thread, admitted like
+        ``read``."""
+        try:
+            with Session(bind=self._loop_connection(), autoflush=False) as session:
+                session.info[MEMORY_ONLY] = True
                 return work(session)
+        except WouldRead:
+            pass
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            self._drop_loop_connection()
+        return await self.read(work, deadline)
 
-        async with self.database.held(deadline):
-            try:
-                with self.factory() as session:
-                    session.info[MEMORY_ONLY] = True
-                    return work(session)
-            except WouldRead:
-                pass
-            return await to_thread.run_sync(run)
+    def _loop_connection(self) -> Connection:
+        """The connection this thread's event loop reads single rows on: its own, out of
+        the pool, in autocommit (one statement is its own snapshot; nothing to begin or
+        roll back)."""
+        conn: Connection | None = getattr(self._loop_local, "connection", None)
+        if conn is None or conn.invalidated or conn.closed:
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._loop_local.connection = conn
+            with self._lock:
+                self._loop_connections.append(conn)
+        return conn
+
+    def _drop_loop_connection(self) -> None:
+        conn: Connection | None = getattr(self._loop_local, "connection", None)
+        self._loop_local.connection = None
+        if conn is not None:
+            with suppress(Exception):
+                conn.close()
+
+    def close(self) -> None:
+        """Close the event loops' connections (the pool's are the engine's to close)."""
+        with self._lock:
+            connections, self._loop_connections = self._loop_connections, []
+        for conn in connections:
+            with suppress(Exception):
+                conn.close()
 
     async def organizer_of(
         self, kind: str, key: str, resolve: Resolver, deadline: float

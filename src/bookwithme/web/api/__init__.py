@@ -5,5 +5,6 @@ from fastapi import APIRouter
 from bookwithme.web.api import admin, bookings, busy, calendars, me, meeting_types, page, public
 
 router = APIRouter(prefix="/api/v1")
-for module in (me, busy, calendars, meeting_types, page, bookings, public, admin):
+# Routes are matched one by one in order: what invitees ask most (public) comes first.
+for module in (public, me, busy, calendars, meeting_types, page, bookings, admin):
     router.include_router(module.router)

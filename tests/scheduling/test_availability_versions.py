@@ -1,0 +1,197 @@
+"""The invitee's pages keep each organizer's busy time in memory under an availability
+version (scheduling/versions.py). Every kind of change that can move free times must be
+seen by the very next request, on both databases, whichever process made it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bookwithme.calendars.base import SourceBusy
+from bookwithme.calendars.sync import Outcome, store
+from bookwithme.db import session_scope
+from bookwithme.models import CalendarConnection, User, utcnow
+from bookwithme.scheduling import versions
+from tests.factories import create_account
+from tests.scheduling.test_public_slots import Organizer, next_monday, paris
+
+MONDAY = next_monday()
+WEEK = {"start": MONDAY.isoformat(), "end": MONDAY.isoformat()}
+
+
+@pytest.fixture
+def ada(client: TestClient, session_factory: sessionmaker[Session]) -> Organizer:
+    account = create_account(
+        session_factory, "ada@example.com", time_zone="Europe/Paris", is_admin=True
+    )
+    return Organizer(client, account)
+
+
+def monday_at(ada: Organizer) -> list[str]:
+    """Monday's offered local start times (HH:MM), warming the server's memory."""
+    return [s[11:16] for s in ada.slots(**WEEK)]
+
+
+def version(factory: sessionmaker[Session], ada: Organizer) -> int:
+    with factory() as session:
+        found = versions.version_of(session, ada.account.user.id)
+    assert found is not None
+    return found
+
+
+def test_every_change_kind_is_seen_by_the_next_request(
+    ada: Organizer, client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    headers = ada.account.headers
+    assert monday_at(ada)[:3] == ["09:00", "09:30", "10:00"]
+
+    # A booking takes its time...
+    booked = client.post(
+        f"/api/v1/public/pages/{ada.key}/meeting-types/{ada.t30}/bookings",
+        json={
+            "start": paris(MONDAY, 9).isoformat(),
+            "name": "Bo",
+            "email": "bo@example.com",
+            "time_zone": "Europe/Paris",
+        },
+    )
+    assert booked.status_code == 201, booked.text
+    assert "09:00" not in monday_at(ada)
+    # ...and cancelling it gives it back.
+    cancelled = client.post(f"/api/v1/public/bookings/{booked.json()['manage_token']}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    assert "09:00" in monday_at(ada)
+
+    # A busy block.
+    block = client.post(
+        "/api/v1/me/busy",
+        json={"start": paris(MONDAY, 10).isoformat(), "end": paris(MONDAY, 11).isoformat()},
+        headers=headers,
+    )
+    assert block.status_code == 201, block.text
+    assert {"10:00", "10:30"}.isdisjoint(monday_at(ada))
+    assert (
+        client.delete(f"/api/v1/me/busy/{block.json()['id']}", headers=headers).status_code == 204
+    )
+    assert {"10:00", "10:30"} <= set(monday_at(ada))
+
+    # A calendar read bringing busy time (what the background sync stores).
+    with session_scope(session_factory, write=True) as session:
+        connection = CalendarConnection(
+            user_id=ada.account.user.id,
+            kind="ics",
+            name="Work",
+            url="https://calendar.example.com/work.ics",
+            last_success_at=utcnow(),
+        )
+        session.add(connection)
+    assert "11:00" in monday_at(ada)
+    with session_scope(session_factory, write=True) as session:
+        busy = SourceBusy(intervals=[(paris(MONDAY, 11), paris(MONDAY, 12))])
+        assert store(session, connection.id, Outcome(result=busy), utcnow())
+    assert {"11:00", "11:30"}.isdisjoint(monday_at(ada))
+    # A read that only says "nothing changed" leaves the version (and memory) alone.
+    before = version(session_factory, ada)
+    with session_scope(session_factory, write=True) as session:
+        assert store(session, connection.id, Outcome(result=SourceBusy(unchanged=True)), utcnow())
+    assert version(session_factory, ada) == before
+
+    # The schedule.
+    hours = client.put(
+        "/api/v1/me/availability",
+        json={
+            "time_zone": "Europe/Paris",
+            "weekly": {"mon": [{"start": "14:00", "end": "15:00"}]},
+        },
+        headers=headers,
+    )
+    assert hours.status_code == 200, hours.text
+    assert monday_at(ada) == ["14:00", "14:30"]
+
+    # The meeting type.
+    changed = client.patch(
+        f"/api/v1/meeting-types/{ada.t30}", json={"duration_minutes": 60}, headers=headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert monday_at(ada) == ["14:00"]
+
+    # The organization's policy: personal bookings off for everyone.
+    policy = client.patch("/api/v1/admin/org", json={"apps_enabled": False}, headers=headers)
+    assert policy.status_code == 200, policy.text
+    url = f"/api/v1/public/pages/{ada.key}/meeting-types/{ada.t30}/slots"
+    assert client.get(url, params=WEEK).status_code == 404
+    assert client.get(f"/p/{ada.key}/{ada.t30}").status_code == 404
+
+
+def test_a_change_made_by_another_process_is_seen_by_the_next_request(
+    ada: Organizer, database_url: str
+) -> None:
+    """Another process (a second server, the worker, the command line) adds a busy block
+    straight through the services: this server's memory must not hide it."""
+    assert "09:00" in monday_at(ada)
+    start, end = paris(MONDAY, 9), paris(MONDAY, 10)
+    script = textwrap.dedent(
+        f"""
+        from datetime import datetime
+        from bookwithme.db import make_engine, make_session_factory, session_scope
+        from bookwithme.models import BusyBlock
+        import uuid
+        engine = make_engine({database_url!r})
+        with session_scope(make_session_factory(engine), write=True) as session:
+            session.add(BusyBlock(
+                user_id=uuid.UUID({str(ada.account.user.id)!r}),
+                start_at=datetime.fromisoformat({start.isoformat()!r}),
+                end_at=datetime.fromisoformat({end.isoformat()!r}),
+            ))
+        engine.dispose()
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    assert {"09:00", "09:30"}.isdisjoint(monday_at(ada))
+
+
+def test_a_bulk_statement_that_says_nothing_raises_every_version(
+    ada: Organizer, session_factory: sessionmaker[Session]
+) -> None:
+    """A bulk change of a watched table that does not say what it does to free times is
+    taken as a change for everyone: coarse, never stale."""
+    from sqlalchemy import update
+
+    from bookwithme.models import MeetingType
+
+    before = version(session_factory, ada)
+    with session_scope(session_factory, write=True) as session:
+        session.execute(update(MeetingType).values(duration_minutes=MeetingType.duration_minutes))
+    assert version(session_factory, ada) == before + 1
+    # One that says it leaves availability unchanged raises nothing.
+    with session_scope(session_factory, write=True) as session:
+        session.execute(
+            update(CalendarConnection)
+            .values(last_error=None)
+            .execution_options(**versions.LEAVES_UNCHANGED)
+        )
+    assert version(session_factory, ada) == before + 1
+
+
+def test_a_savepoint_rolled_back_takes_its_raise_with_it(
+    ada: Organizer, session_factory: sessionmaker[Session]
+) -> None:
+    """After a savepoint that raised the version is rolled back, the next change in the
+    same transaction raises it again."""
+    before = version(session_factory, ada)
+    with session_scope(session_factory, write=True) as session:
+        user = session.scalar(select(User).where(User.id == ada.account.user.id))
+        assert user is not None
+        nested = session.begin_nested()
+        user.time_zone = "Asia/Tokyo"
+        session.flush()
+        nested.rollback()
+        user.name = "Ada L."
+        session.flush()
+    assert version(session_factory, ada) == before + 1
