@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from babel.dates import get_timezone_location
 from fastapi import APIRouter, Depends, Query, Request
@@ -286,6 +286,16 @@ def _next_month(month: date) -> date:
     return (month + timedelta(days=32)).replace(day=1)
 
 
+@lru_cache(maxsize=4096)
+def _encoded_value(value: str) -> str:
+    return quote_plus(value)
+
+
+def _encoded(query: dict[str, str]) -> str:
+    """``urlencode(query)`` with each value's encoding remembered (zones, dates, months)."""
+    return "&".join(f"{key}={_encoded_value(value)}" for key, value in query.items())
+
+
 def _booking_page(
     request: Request,
     session: Session,
@@ -304,13 +314,16 @@ def _booking_page(
     today = now.astimezone(tz).date()
     mt = bookable.meeting_type
 
+    base: dict[str, str] = {"tz": zone}
+    if choice.clock:
+        base["clock"] = choice.clock
+
     def url(**params: str | None) -> str:
-        """This page in the same zone and clock, with ``params`` (None leaves one out)."""
-        query: dict[str, str] = {"tz": zone}
-        if choice.clock:
-            query["clock"] = choice.clock
+        """This page in the same zone and clock, with ``params`` (None leaves one out).
+        A month calendar writes one per day with room: only what varies is encoded."""
+        query = dict(base)
         query.update({k: v for k, v in params.items() if v is not None})
-        return f"{place.path}?{urlencode(query)}"
+        return f"{place.path}?{_encoded(query)}"
 
     context: dict[str, Any] = {
         "place": place,

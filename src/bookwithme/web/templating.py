@@ -12,6 +12,9 @@ from bookwithme.i18n import translations
 from bookwithme.paths import TEMPLATES_DIR
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# Templates ship with the package: do not ask the disk on every render whether they changed
+# (restart the server after editing one).
+templates.env.auto_reload = False
 # Pages rendered outside ``render`` (error pages from middleware) are in English.
 templates.env.globals["_"] = translations("en").gettext
 
@@ -20,6 +23,28 @@ def csrf_token(request: Request) -> str:
     """The double-submit token asgi-csrf expects in every unsafe form."""
     getter = request.scope.get("csrftoken")
     return getter() if getter else ""
+
+
+class _LazyToken:
+    """The CSRF token, made (and its cookie set) only if the page has a form that uses it:
+    signing one costs more than rendering a small page."""
+
+    __slots__ = ("_request", "_value")
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._value: str | None = None
+
+    def __str__(self) -> str:
+        if self._value is None:
+            self._value = csrf_token(self._request)
+        return self._value
+
+    def __html__(self) -> str:
+        return str(self)
+
+    def __bool__(self) -> bool:
+        return bool(str(self))
 
 
 def render(
@@ -31,7 +56,7 @@ def render(
 ) -> HTMLResponse:
     """A page in ``lang`` (``en`` or ``fr``): templates write ``{{ _("English text") }}``."""
     ctx: dict[str, Any] = {
-        "csrf_token": csrf_token(request),
+        "csrf_token": _LazyToken(request),
         "current_user": getattr(request.state, "viewer", None),
         "lang": lang,
         "_": translations(lang).gettext,

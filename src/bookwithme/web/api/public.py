@@ -23,7 +23,14 @@ from bookwithme.bookings.schemas import (
     RescheduleIn,
 )
 from bookwithme.bookings.service import BookingCancelled
-from bookwithme.errors import InvalidInput, LinkExpired, LinkRevoked, LinkUsed, SlotUnavailable
+from bookwithme.errors import (
+    Busy,
+    InvalidInput,
+    LinkExpired,
+    LinkRevoked,
+    LinkUsed,
+    SlotUnavailable,
+)
 from bookwithme.instants import epoch_in_zone
 from bookwithme.meeting_types import bookable as bookable_lookup
 from bookwithme.meeting_types.bookable import Bookable
@@ -50,6 +57,10 @@ from bookwithme.web.openapi import raises
 router = APIRouter(prefix="/public", tags=["invitee"])
 LINK_ERRORS = (LinkExpired, LinkUsed, LinkRevoked)
 LINK_GONE = raises(*LINK_ERRORS)
+# The reads invitees make most run without a session dependency (``invitee_read``), but
+# wait at the database gate all the same.
+READS = raises(Busy)
+LINK_READS = raises(Busy, *LINK_ERRORS)
 
 
 class OrganizerOut(BaseModel):
@@ -214,7 +225,9 @@ def public_page(page_key: str, session: SessionDep) -> PublicPageOut:
     )
 
 
-@router.get("/pages/{page_key}/meeting-types/{type_id}/slots", response_model=SlotsOut)
+@router.get(
+    "/pages/{page_key}/meeting-types/{type_id}/slots", response_model=SlotsOut, responses=READS
+)
 async def page_slots(
     page_key: str, type_id: str, query: SlotQueryDep, request: Request
 ) -> Response:
@@ -225,7 +238,7 @@ async def page_slots(
     return await invitee_read(request, answer)
 
 
-@router.get("/pages/{page_key}/meeting-types/{type_id}/days")
+@router.get("/pages/{page_key}/meeting-types/{type_id}/days", responses=READS)
 async def page_days(page_key: str, type_id: str, query: DaysQueryDep, request: Request) -> DaysOut:
     """The days of a month that have room, with how many slots each."""
 
@@ -245,7 +258,7 @@ def public_link(token: str, session: SessionDep) -> PublicLinkOut:
     )
 
 
-@router.get("/links/{token}/slots", response_model=SlotsOut, responses=LINK_GONE)
+@router.get("/links/{token}/slots", response_model=SlotsOut, responses=LINK_READS)
 async def link_slots(token: str, query: SlotQueryDep, request: Request) -> Response:
     def answer(session: Session) -> Response:
         now = utcnow()
@@ -255,7 +268,7 @@ async def link_slots(token: str, query: SlotQueryDep, request: Request) -> Respo
     return await invitee_read(request, answer)
 
 
-@router.get("/links/{token}/days", responses=LINK_GONE)
+@router.get("/links/{token}/days", responses=LINK_READS)
 async def link_days(token: str, query: DaysQueryDep, request: Request) -> DaysOut:
     """The days of a month that have room through this private link."""
 
