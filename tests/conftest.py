@@ -110,13 +110,18 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, db_engine: Engine) -> Settings:
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str, db_engine: Engine
+) -> Settings:
+    """The app's settings; a test marked ``private_targets`` (its calendar servers run on
+    127.0.0.1) may connect to private addresses, which the others may not, as in production."""
     return Settings(
         data_dir=tmp_path,
         database_url=database_url,
         secret_key="test-secret-key-" + "x" * 32,
         base_url="http://testserver",
         embedded_worker=False,
+        allow_private_targets=request.node.get_closest_marker("private_targets") is not None,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Annotated, Any
 
 import typer
@@ -112,8 +113,9 @@ def serve(
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Do what is due, then stop.")] = False,
 ) -> None:
-    """Deliver the outbox and sync calendars (for deployments that run the worker apart
-    from `serve`; set BOOKWITHME_EMBEDDED_WORKER=false there)."""
+    """Run background jobs: emails, reminders, webhooks, calendar sync and write-back (for
+    deployments that run the worker apart from `serve`; set BOOKWITHME_EMBEDDED_WORKER=false
+    there). Any number may run against one PostgreSQL database."""
     from bookwithme.notifications.delivery import SMTPSettingsError
     from bookwithme.worker import Worker
 
@@ -122,18 +124,20 @@ def worker(
         background = Worker(_session_factory(settings), settings)
     except SMTPSettingsError as exc:
         raise fail(str(exc)) from None
-    if background.smtp is None:
-        typer.echo("No SMTP_URL: emails stay in the outbox. Calendars are synced.")
+    if settings.smtp_url is None:
+        typer.echo("No SMTP_URL: emails stay in the outbox; every other job runs.")
     if once:
-        sent, synced = background.deliver(), background.sync_calendars()
-        typer.echo(f"Sent {sent} email(s), synced {synced} calendar(s).")
+        typer.echo(f"Ran {background.run_until_idle()} job(s).")
         return
-    where = f" and delivering through {background.smtp.host}" if background.smtp else ""
-    typer.echo(f"Syncing calendars{where} (Ctrl-C stops).")
+    lanes = ", ".join(sorted(background.lanes))
+    typer.echo(f"Running background jobs ({lanes}); Ctrl-C stops.")
+    background.start()
     try:
-        background.run_forever()
+        threading.Event().wait()
     except KeyboardInterrupt:
-        typer.echo("Stopped.")
+        typer.echo("Stopping…")
+    finally:
+        background.stop()
 
 
 @users_app.command("create")

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     # The reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks,
     # comma-separated); empty: nobody's, the client is the connection's peer.
     trusted_proxies: Annotated[tuple[IPNetwork, ...], NoDecode] = ()
+    # Limits on booking, moving and cancelling without signing in, per client address and
+    # per email or booking (see bookings/limits.py). Off only for load tests from one
+    # machine or a kiosk that books for many people.
+    public_write_limits: bool = True
+    # Calendars and webhooks on loopback, private, link-local or otherwise non-public
+    # addresses are refused (SPEC 2.9, targets.py) unless this is on.
+    allow_private_targets: bool = False
 
     @field_validator("base_url")
     @classmethod

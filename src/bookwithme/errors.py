@@ -70,6 +70,20 @@ class CalendarUnreadable(InvalidInput):
     code = "calendar_unreadable"
 
 
+class TargetNotAllowed(InvalidInput):
+    """An address people typed (a calendar, a webhook) leads to a network bookwithme does not
+    connect to unless its administrator says so (``targets.py``). Nothing was fetched from
+    it, and nothing was saved."""
+
+    code = "target_not_allowed"
+    default_message = (
+        "This address is on a private, loopback, link-local or otherwise non-public network, "
+        "and bookwithme only connects to public addresses. If the server really is on your "
+        "own network, the administrator can allow such addresses with "
+        "BOOKWITHME_ALLOW_PRIVATE_TARGETS=true."
+    )
+
+
 class TooManyAttempts(DomainError):
     status_code = 429
     code = "too_many_attempts"
@@ -78,6 +92,14 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str | None = None, *, retry_after: int = 60) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RateLimited(TooManyAttempts):
+    """Too many bookings, moves or cancellations from one network, or for one email address
+    or booking, in a short time (``bookings/limits.py``); nothing was written."""
+
+    code = "rate_limited"
+    default_message = "Too many requests in a short time. Wait a few minutes and try again."
 
 
 class Busy(DomainError):

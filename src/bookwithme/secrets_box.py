@@ -1,5 +1,6 @@
-"""Secrets the server must be able to read back (CalDAV passwords), encrypted at rest with a
-key derived from SECRET_KEY (HKDF-SHA256, then Fernet: AES-128-CBC with HMAC-SHA256)."""
+"""Secrets the server must be able to read back (CalDAV passwords, webhook secrets, emails
+waiting in the outbox), encrypted at rest with a key derived from SECRET_KEY (HKDF-SHA256,
+one key per purpose, then Fernet: AES-128-CBC with HMAC-SHA256)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-_PURPOSE = b"bookwithme calendar passwords v1"
+PASSWORDS = b"bookwithme calendar passwords v1"
+MAIL = b"bookwithme outbox bodies v1"
+WEBHOOK_SECRETS = b"bookwithme webhook secrets v1"
 
 
 class SecretUnreadable(Exception):
@@ -18,20 +21,20 @@ class SecretUnreadable(Exception):
 
 
 @cache
-def _fernet(secret_key: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE).derive(
+def _fernet(secret_key: str, purpose: bytes) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
         secret_key.encode()
     )
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def seal(secret_key: str, plaintext: str) -> str:
-    return _fernet(secret_key).encrypt(plaintext.encode()).decode()
+def seal(secret_key: str, plaintext: str, purpose: bytes = PASSWORDS) -> str:
+    return _fernet(secret_key, purpose).encrypt(plaintext.encode()).decode()
 
 
-def unseal(secret_key: str, token: str) -> str:
+def unseal(secret_key: str, token: str, purpose: bytes = PASSWORDS) -> str:
     try:
-        return _fernet(secret_key).decrypt(token.encode()).decode()
+        return _fernet(secret_key, purpose).decrypt(token.encode()).decode()
     except InvalidToken:
         raise SecretUnreadable(
             "The stored password cannot be read with this SECRET_KEY; enter it again."

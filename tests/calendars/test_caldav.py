@@ -17,13 +17,17 @@ from icalendar import Calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme.calendars.writeback import write_back_due
+from bookwithme.config import Settings
 from bookwithme.models import Booking, CalendarConnection
 from tests.bookings.test_booking_api import at
-from tests.calendars.test_calendar_sync import SECRET, hours, ics, monday_at
+from tests.calendars.test_calendar_sync import hours, ics, monday_at
 from tests.factories import create_account
 from tests.scheduling.test_public_slots import Organizer, next_monday
 from tests.support import radicale_server
+from tests.support.jobs import run_due
+
+# The calendar servers here run on 127.0.0.1.
+pytestmark = pytest.mark.private_targets
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -135,6 +139,7 @@ def test_bookings_are_written_back_moved_and_removed(
     radicale: radicale_server.Radicale,
     work_calendar: Any,
     session_factory: sessionmaker[Session],
+    settings: Settings,
 ) -> None:
     calendar = ada.client.post(
         "/api/v1/calendars",
@@ -164,14 +169,16 @@ def test_bookings_are_written_back_moved_and_removed(
     def events() -> list[Any]:
         return [Calendar.from_ical(e.data).walk("VEVENT")[0] for e in work_calendar.events()]
 
-    assert write_back_due(session_factory, "w", SECRET) == 1
+    assert run_due(session_factory, settings, ["calendar.write_back"]).count("done") == 1
     [event] = events()
     with session_factory() as session:
         assert str(event["UID"]) == session.get_one(Booking, uuid.UUID(booked["id"])).ical_uid
     assert str(event["SUMMARY"]) == "30 minute meeting with Grace Hopper"
     assert event.decoded("DTSTART") == datetime.fromisoformat(at(monday, 10))
     assert "ATTENDEE" not in event and "ORGANIZER" not in event
-    assert write_back_due(session_factory, "w", SECRET) == 0  # nothing more to do
+    assert (
+        run_due(session_factory, settings, ["calendar.write_back"]).count("done") == 0
+    )  # nothing more to do
 
     # Its own copy in the calendar does not count as busy time a second time.
     ada.client.post(f"/api/v1/calendars/{calendar['id']}/sync", headers=ada.account.headers)
@@ -183,7 +190,7 @@ def test_bookings_are_written_back_moved_and_removed(
     assert at(monday, 10) in [s["start"] for s in own["slots"]]
 
     ada.client.post(f"{manage}/reschedule", json={"start": at(monday, 11)})
-    assert write_back_due(session_factory, "w", SECRET) == 1
+    assert run_due(session_factory, settings, ["calendar.write_back"]).count("done") == 1
     [moved] = events()
     assert (
         moved.decoded("DTSTART") == datetime.fromisoformat(at(monday, 11))
@@ -191,5 +198,5 @@ def test_bookings_are_written_back_moved_and_removed(
     )
 
     ada.client.post(f"{manage}/cancel")
-    assert write_back_due(session_factory, "w", SECRET) == 1
+    assert run_due(session_factory, settings, ["calendar.write_back"]).count("done") == 1
     assert events() == []

@@ -19,10 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.calendars import sync
 from bookwithme.calendars.connections import CalendarCreate
-from bookwithme.calendars.sync import sync_due
+from bookwithme.config import Settings
 from bookwithme.models import CalendarBusyInterval, CalendarConnection, utcnow
 from tests.factories import create_account
 from tests.scheduling.test_public_slots import Organizer, next_monday
+from tests.support.jobs import run_due
+
+# The calendar servers here run on 127.0.0.1.
+pytestmark = pytest.mark.private_targets
 
 PARIS = ZoneInfo("Europe/Paris")
 SECRET = "test-secret-key-" + "x" * 32  # the settings fixture's
@@ -223,7 +227,7 @@ def test_a_broken_feed_keeps_the_last_good_copy(
 
 
 def test_the_worker_syncs_what_is_due(
-    ada: Organizer, feed: Feed, session_factory: sessionmaker[Session]
+    ada: Organizer, feed: Feed, session_factory: sessionmaker[Session], settings: Settings
 ) -> None:
     feed.body = ics((monday_at(9), monday_at(12)))
     ada.client.post(
@@ -232,9 +236,11 @@ def test_the_worker_syncs_what_is_due(
         headers=ada.account.headers,
     )
     assert "09:00" not in hours(ada) and "12:00" in hours(ada)  # read at connect
-    assert sync_due(session_factory, "worker-a", SECRET) == 0  # not due again for a while
+    sync = ["calendar.sync"]
+    assert run_due(session_factory, settings, sync) == []  # not due again for a while
     feed.body = ics((monday_at(9), monday_at(10)))
-    assert sync_due(session_factory, "worker-a", SECRET, now=utcnow() + timedelta(minutes=16)) == 1
+    later = utcnow() + timedelta(minutes=16)
+    assert run_due(session_factory, settings, sync, now=later) == ["done"]
     assert "10:00" in hours(ada) and "09:00" not in hours(ada)
 
 

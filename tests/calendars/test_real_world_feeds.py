@@ -27,6 +27,9 @@ from tests.factories import create_account
 from tests.scheduling.test_public_slots import Organizer, next_monday
 from tests.support.aio import run
 
+# The calendar servers here run on 127.0.0.1.
+pytestmark = pytest.mark.private_targets
+
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = next_monday()
 TUESDAY = MONDAY + timedelta(days=1)

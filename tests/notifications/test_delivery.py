@@ -17,20 +17,19 @@ from icalendar import Calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme.models import OutboxMessage, utcnow
+from bookwithme.config import Settings
+from bookwithme.models import Job, OutboxMessage, utcnow
 from bookwithme.notifications.delivery import (
     LEASE,
     MAX_ATTEMPTS,
     SMTPConfig,
     SMTPSender,
     SMTPSettingsError,
-    deliver_due,
 )
 from tests.bookings.test_booking_api import Page, at
 from tests.factories import create_account
 from tests.scheduling.test_public_slots import next_monday
-
-MAIL_FROM = "bookwithme <bookings@example.com>"
+from tests.support.jobs import deliver_due
 
 
 def free_port() -> int:
@@ -88,18 +87,21 @@ def body_of(message: Message, subtype: str) -> str:
 
 
 def test_invitee_and_organizer_get_invitations_through_smtp(
-    ada: Page, session_factory: sessionmaker[Session], smtp: tuple[Inbox, SMTPSender]
+    ada: Page,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    smtp: tuple[Inbox, SMTPSender],
 ) -> None:
     inbox, sender = smtp
     monday = next_monday()
     booked = ada.book(
         at(monday, 10), locale="fr", time_zone="America/New_York", answers={}, notes="Hello"
     ).json()
-    assert deliver_due(session_factory, sender, MAIL_FROM, "w1") == 2
+    assert deliver_due(session_factory, settings, sender, worker="w1") == 2
 
     invitee = inbox.to("grace@example.com")[0]
     assert invitee["Subject"] == "Confirmé : 30 minute meeting avec Ada Lovelace"
-    assert invitee["From"] == MAIL_FROM
+    assert invitee["From"] == settings.mail_from
     text = body_of(invitee, "plain")
     assert (
         booked["manage_url"] in text and "Votre rendez-vous avec Ada Lovelace est réservé." in text
@@ -131,7 +133,7 @@ def test_invitee_and_organizer_get_invitations_through_smtp(
     manage = f"/api/v1/public/bookings/{booked['manage_token']}"
     ada.client.post(f"{manage}/reschedule", json={"start": at(monday, 11)})
     ada.client.post(f"{manage}/cancel", json={"reason": "Sick"})
-    assert deliver_due(session_factory, sender, MAIL_FROM, "w1") == 4
+    assert deliver_due(session_factory, settings, sender, worker="w1") == 4
     invitee_mail = inbox.to("grace@example.com")
     methods = [
         (calendar_of(m)["METHOD"], int(calendar_of(m).walk("VEVENT")[0]["SEQUENCE"]))
@@ -146,13 +148,14 @@ def test_invitee_and_organizer_get_invitations_through_smtp(
     assert "Sick" in body_of(cancelled, "plain")
     assert calendar_of(cancelled).walk("VEVENT")[0]["STATUS"] == "CANCELLED"
     # Nothing is sent twice.
-    assert deliver_due(session_factory, sender, MAIL_FROM, "w1") == 0
+    assert deliver_due(session_factory, settings, sender, worker="w1") == 0
     assert len(inbox.messages) == 6
 
 
 def test_failures_are_retried_with_backoff_then_given_up(
     ada: Page,
     session_factory: sessionmaker[Session],
+    settings: Settings,
     session: Session,
     smtp: tuple[Inbox, SMTPSender],
 ) -> None:
@@ -160,19 +163,25 @@ def test_failures_are_retried_with_backoff_then_given_up(
     ada.book(at(next_monday(), 10))
     nobody = SMTPSender(SMTPConfig.from_url(f"smtp://127.0.0.1:{free_port()}"), timeout=2)
     now = utcnow()
-    assert deliver_due(session_factory, nobody, MAIL_FROM, "w1", now=now) == 0
+    assert deliver_due(session_factory, settings, nobody, worker="w1", now=now) == 0
     rows = session.scalars(select(OutboxMessage)).all()
     assert {(r.status, r.attempts) for r in rows} == {("pending", 1)}
     assert all(r.last_error and "Connection refused" in r.last_error for r in rows)
-    assert all(r.next_attempt_at == now + timedelta(seconds=30) for r in rows)
+    # The first retry comes within 30 seconds (a random part spreads retries out).
+    assert all(
+        now + timedelta(seconds=15) <= r.next_attempt_at <= now + timedelta(seconds=30)
+        for r in rows
+    )
     # Not due yet: nothing is tried.
     assert (
-        deliver_due(session_factory, sender, MAIL_FROM, "w1", now=now + timedelta(seconds=10)) == 0
+        deliver_due(session_factory, settings, sender, worker="w1", now=now + timedelta(seconds=10))
+        == 0
     )
     assert inbox.messages == []
     # Due: delivered.
     assert (
-        deliver_due(session_factory, sender, MAIL_FROM, "w1", now=now + timedelta(seconds=31)) == 2
+        deliver_due(session_factory, settings, sender, worker="w1", now=now + timedelta(seconds=31))
+        == 2
     )
     session.rollback()  # a new snapshot
     assert {
@@ -184,7 +193,7 @@ def test_failures_are_retried_with_backoff_then_given_up(
     later = now
     for _ in range(MAX_ATTEMPTS):
         later += timedelta(days=1)
-        deliver_due(session_factory, nobody, MAIL_FROM, "w1", now=later)
+        deliver_due(session_factory, settings, nobody, worker="w1", now=later)
     session.rollback()  # a new snapshot
     failed = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")).all()
     assert len(failed) == 2 and all(r.attempts == MAX_ATTEMPTS for r in failed)
@@ -193,13 +202,14 @@ def test_failures_are_retried_with_backoff_then_given_up(
 def test_a_crash_loses_no_email_and_sends_none_twice(
     ada: Page,
     session_factory: sessionmaker[Session],
+    settings: Settings,
     session: Session,
     smtp: tuple[Inbox, SMTPSender],
 ) -> None:
     inbox, sender = smtp
     ada.book(at(next_monday(), 10))  # committed with its two outbox rows; no worker ran
 
-    class Crash(Exception):
+    class Crash(BaseException):  # the process dies: nothing after it runs
         pass
 
     class DiesWhileSending:
@@ -211,24 +221,33 @@ def test_a_crash_loses_no_email_and_sends_none_twice(
 
     now = utcnow()
     with pytest.raises(Crash):
-        deliver_due(session_factory, DiesWhileSending(), MAIL_FROM, "dead-worker", now=now)
+        deliver_due(session_factory, settings, DiesWhileSending(), worker="dead-worker", now=now)
     # After the restart the rows are still there, claimed by the dead worker until the lease ends.
     session.rollback()  # a new snapshot
     rows = session.scalars(select(OutboxMessage)).all()
-    assert {(r.status, r.locked_by) for r in rows} == {("pending", "dead-worker")}
+    assert {r.status for r in rows} == {"pending"}
+    held = session.scalars(select(Job).where(Job.kind == "email")).all()
+    assert {(j.status, j.locked_by) for j in held} == {("running", "dead-worker")}
     assert (
         deliver_due(
-            session_factory, sender, MAIL_FROM, "new-worker", now=now + timedelta(seconds=5)
+            session_factory, settings, sender, worker="new-worker", now=now + timedelta(seconds=5)
         )
         == 0
     )
     assert (
         deliver_due(
-            session_factory, sender, MAIL_FROM, "new-worker", now=now + LEASE + timedelta(seconds=1)
+            session_factory,
+            settings,
+            sender,
+            worker="new-worker",
+            now=now + LEASE + timedelta(seconds=1),
         )
         == 2
     )
-    assert deliver_due(session_factory, sender, MAIL_FROM, "new-worker", now=now + LEASE * 3) == 0
+    assert (
+        deliver_due(session_factory, settings, sender, worker="new-worker", now=now + LEASE * 3)
+        == 0
+    )
     assert sorted(m["To"] for m in inbox.messages) == ["ada@example.com", "grace@example.com"]
     message_ids = {m["Message-ID"] for m in inbox.messages}
     assert len(message_ids) == 2
@@ -237,6 +256,7 @@ def test_a_crash_loses_no_email_and_sends_none_twice(
 def test_a_crash_mid_batch_resends_only_what_the_server_had_not_accepted(
     ada: Page,
     session_factory: sessionmaker[Session],
+    settings: Settings,
     session: Session,
     smtp: tuple[Inbox, SMTPSender],
 ) -> None:
@@ -264,15 +284,17 @@ def test_a_crash_mid_batch_resends_only_what_the_server_had_not_accepted(
 
     now = utcnow()
     with pytest.raises(Crash):
-        deliver_due(session_factory, DiesAfterThree(), MAIL_FROM, "dead-worker", now=now)
+        deliver_due(session_factory, settings, DiesAfterThree(), worker="dead-worker", now=now)
     session.rollback()
     rows = session.scalars(select(OutboxMessage)).all()
     assert sorted(r.status for r in rows) == ["pending"] * 3 + ["sent"] * 3
     assert len(inbox.messages) == 3
     # The rest waits for the lease (renewed after each message) to run out, then goes once.
     later = now + LEASE + timedelta(seconds=5)
-    assert deliver_due(session_factory, sender, MAIL_FROM, "new-worker", now=later) == 3
-    assert deliver_due(session_factory, sender, MAIL_FROM, "new-worker", now=later + LEASE) == 0
+    assert deliver_due(session_factory, settings, sender, worker="new-worker", now=later) == 3
+    assert (
+        deliver_due(session_factory, settings, sender, worker="new-worker", now=later + LEASE) == 0
+    )
     message_ids = [m["Message-ID"] for m in inbox.messages]
     assert len(message_ids) == 6 and len(set(message_ids)) == 6
     session.rollback()

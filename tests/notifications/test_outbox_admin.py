@@ -50,7 +50,11 @@ def test_admins_read_every_email_newest_first(
         if i["recipient"] == "grace@example.com" and i["subject"].startswith("Confirmed")
     )
     detail = client.get(f"/api/v1/admin/outbox/{invitee_mail['id']}", headers=admin.headers).json()
-    assert first["manage_url"] in detail["body_text"] and "METHOD:REQUEST" in detail["ics"]
+    # Bodies are stored encrypted and shown with the manage link hidden.
+    assert first["manage_url"] not in detail["body_text"] and "METHOD:REQUEST" in detail["ics"]
+    assert "/b/[manage link hidden]" in detail["body_text"]
+    assert first["manage_url"].rsplit("/", 1)[1] not in detail["ics"]
+    assert "Your meeting with Ada Lovelace is booked." in detail["body_text"]
     assert client.get("/api/v1/admin/outbox/nope", headers=admin.headers).status_code == 404
     assert (
         client.get(

@@ -241,6 +241,7 @@ def test_bookings_are_listed_with_answers_and_cancelled_from_the_list(
     assert post(client, "/bookings/not-an-id/cancel").status_code == 404
 
 
+@pytest.mark.private_targets  # the feed is served on 127.0.0.1
 def test_calendars_are_connected_read_and_disconnected_in_the_browser(
     client: TestClient, ada: Account
 ) -> None:
@@ -287,6 +288,7 @@ def test_calendars_are_connected_read_and_disconnected_in_the_browser(
         feed.stop()
 
 
+@pytest.mark.private_targets  # the feed is served on 127.0.0.1
 def test_a_calendar_that_cannot_be_read_is_not_connected(client: TestClient, ada: Account) -> None:
     from tests.calendars.test_calendar_sync import Feed
 
@@ -305,6 +307,23 @@ def test_a_calendar_that_cannot_be_read_is_not_connected(client: TestClient, ada
         assert api(client, ada, "/api/v1/calendars")["items"] == []
     finally:
         feed.stop()
+
+
+def test_a_calendar_on_a_private_address_is_refused_in_the_browser(
+    client: TestClient, ada: Account
+) -> None:
+    from tests.support.local_http import LocalServer
+
+    server = LocalServer()
+    try:
+        answer = post(client, "/calendars", kind="ics", url=server.url + "cal.ics", name="Work")
+        assert answer.status_code == 422
+        assert "non-public network" in answer.text
+        assert "BOOKWITHME_ALLOW_PRIVATE_TARGETS=true" in answer.text
+        assert server.requests == []  # nothing was asked of it
+        assert api(client, ada, "/api/v1/calendars")["items"] == []
+    finally:
+        server.stop()
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -76,6 +76,19 @@ class BookingOut(BaseModel):
     created_at: UTCInstant
     cancelled_at: UTCInstant | None
     cancel_reason: str | None
+
+
+class ReminderOut(BaseModel):
+    minutes_before: int
+    to: Literal["invitee", "organizer", "both"]
+    due_at: UTCInstant
+    status: Literal["scheduled", "sent", "skipped", "cancelled"]
+
+
+class BookingDetail(BookingOut):
+    """One booking as its organizer reads it (and as webhooks send it): with its reminders."""
+
+    reminders: list[ReminderOut]
 
 
 class BookingCreated(BookingOut):

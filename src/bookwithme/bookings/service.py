@@ -20,7 +20,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bookwithme.bookings.schemas import BookingCreate, BookingOut, InviteeOut
+from bookwithme.bookings.effects import booking_changed
+from bookwithme.bookings.schemas import BookingCreate
+from bookwithme.bookings.views import booking_detail as booking_detail
+from bookwithme.bookings.views import booking_out as booking_out
 from bookwithme.config import Settings
 from bookwithme.errors import (
     Conflict,
@@ -31,10 +34,8 @@ from bookwithme.errors import (
 from bookwithme.i18n import preferences
 from bookwithme.lookup import parse_id
 from bookwithme.meeting_types.bookable import Bookable, bookable_type
-from bookwithme.meeting_types.schemas import Location
 from bookwithme.meeting_types.service import require_usable
 from bookwithme.models import Booking, MeetingType, Page, PrivateLink, User
-from bookwithme.notifications.outbox import enqueue_booking_emails, question_labels
 from bookwithme.paging import page_after
 from bookwithme.scheduling import versions
 from bookwithme.scheduling.service import is_offered
@@ -176,13 +177,14 @@ def create_booking(
     if link is not None and link.single_use:
         link.used_at = now
     _flush_or_conflict(session)
-    enqueue_booking_emails(
+    booking_changed(
         session,
         booking,
         bookable.organizer,
         "created",
+        meeting_type=mt,
         manage_url=manage_url(settings, token),
-        labels=question_labels(mt.questions),
+        secret_key=settings.resolved_secret_key,
         now=now,
     )
     return booking, token
@@ -211,6 +213,7 @@ def reschedule(
     booking: Booking,
     start: datetime,
     now: datetime,
+    settings: Settings,
     manage_url: str | None = None,
 ) -> Booking:
     """Move a confirmed booking to another offered start (its own time counts as free);
@@ -235,20 +238,26 @@ def reschedule(
     booking.blocked_end_at = end + timedelta(minutes=booking.buffer_after_minutes)
     booking.sequence += 1
     _flush_or_conflict(session)
-    enqueue_booking_emails(
+    booking_changed(
         session,
         booking,
         bookable.organizer,
         "rescheduled",
+        meeting_type=bookable.meeting_type,
         manage_url=manage_url,
-        labels=question_labels(bookable.meeting_type.questions),
+        secret_key=settings.resolved_secret_key,
         now=now,
     )
     return booking
 
 
 def cancel(
-    session: Session, booking: Booking, reason: str | None, by: str, now: datetime
+    session: Session,
+    booking: Booking,
+    reason: str | None,
+    by: str,
+    now: datetime,
+    settings: Settings,
 ) -> Booking:
     """Cancel (once; cancelling again changes nothing and sends nothing). A cancelled
     booking frees its time; both sides get a CANCEL invitation.
@@ -279,13 +288,14 @@ def cancel(
     meeting_type = (
         session.get(MeetingType, booking.meeting_type_id) if booking.meeting_type_id else None
     )
-    enqueue_booking_emails(
+    booking_changed(
         session,
         booking,
         session.get_one(User, booking.user_id),
         "cancelled",
+        meeting_type=meeting_type,
         manage_url=None,
-        labels=question_labels(meeting_type.questions) if meeting_type else {},
+        secret_key=settings.resolved_secret_key,
         now=now,
     )
     return booking
@@ -353,30 +363,6 @@ def list_bookings(
     if status is not None:
         query = query.where(Booking.status == status)
     return page_after(session, query, Booking.start_at, Booking.id, cursor, limit)
-
-
-def booking_out(booking: Booking) -> BookingOut:
-    return BookingOut(
-        id=booking.id,
-        meeting_type_id=booking.meeting_type_id,
-        title=booking.title,
-        status=booking.status,
-        start=booking.start_at,
-        end=booking.end_at,
-        invitee=InviteeOut(
-            name=booking.invitee_name,
-            email=booking.invitee_email,
-            time_zone=booking.invitee_time_zone,
-            locale=booking.invitee_locale,
-        ),
-        answers=booking.answers,
-        notes=booking.notes,
-        location=Location(kind=booking.location_kind, details=booking.location_details),
-        online_meeting_url=booking.online_meeting_url,
-        created_at=booking.created_at,
-        cancelled_at=booking.cancelled_at,
-        cancel_reason=booking.cancel_reason,
-    )
 
 
 def manage_url(settings: Settings, token: str) -> str:

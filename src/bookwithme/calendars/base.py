@@ -43,13 +43,15 @@ class SourceBusy:
 class ReadContext:
     """What a source may need besides the connection: the organizer's zone (all-day and
     floating times), the key to stored credentials, the UIDs of the organizer's own
-    bookings (written back to a calendar, they must not count twice), and the moment
-    (``time.monotonic()``) by which the whole read must be over."""
+    bookings (written back to a calendar, they must not count twice), the moment
+    (``time.monotonic()``) by which the whole read must be over, and whether the calendar
+    may be on a non-public network (``ALLOW_PRIVATE_TARGETS``, see ``targets.py``)."""
 
     zone: str
     secret_key: str
     own_uids: frozenset[str] = frozenset()
     deadline: float = float("inf")
+    allow_private: bool = False
 
     def remaining(self) -> float:
         """Seconds left before the deadline (never below zero)."""

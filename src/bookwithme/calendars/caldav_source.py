@@ -16,14 +16,21 @@ from bookwithme.calendars.ics import CalendarFileError, busy_from_ics
 from bookwithme.calendars.problems import Problem
 from bookwithme.models import CalendarConnection
 from bookwithme.secrets_box import SecretUnreadable, unseal
+from bookwithme.targets import caldav_session, refusal_in
 
 log = logging.getLogger("bookwithme.calendars")
 TIMEOUT = 15  # seconds for each request to the server
 
 
-def open_calendar(connection: CalendarConnection, secret_key: str, timeout: float = TIMEOUT) -> Any:
+def open_calendar(
+    connection: CalendarConnection,
+    secret_key: str,
+    timeout: float = TIMEOUT,
+    allow_private: bool = False,
+) -> Any:
     """The caldav Calendar at the connection's URL, logged in with its stored password;
-    each request waits at most ``timeout`` seconds."""
+    each request waits at most ``timeout`` seconds, and connects (redirects included) only
+    to public addresses unless ``allow_private`` (``targets.py``)."""
     try:
         password = (
             unseal(secret_key, connection.password_encrypted)
@@ -39,11 +46,26 @@ def open_calendar(connection: CalendarConnection, secret_key: str, timeout: floa
         password=password,
         timeout=max(0.1, min(TIMEOUT, timeout)),
     )
+    # caldav makes its own niquests session; each request goes through this one instead.
+    made = client.session
+    client.session = caldav_session(allow_private, multiplexed=made.multiplexed)
+    made.close()
     return client.calendar(url=connection.url)
+
+
+def refused(calendar: Any, exc: BaseException | None = None) -> SourceError | None:
+    """Why a request of ``calendar`` (or behind ``exc``) was not made, if it was refused for
+    its address: caldav swallows some errors and tries another way, so a refusal is looked
+    for even when the library raised nothing."""
+    refusal = refusal_in(exc, getattr(getattr(calendar, "client", None), "session", None))
+    return SourceError(refusal.message) if refusal is not None else None
 
 
 def explain(exc: Exception) -> SourceError:
     """A sentence for the organizer instead of a library's exception."""
+    refusal = refusal_in(exc)
+    if refusal is not None:
+        return SourceError(refusal.message)
     if isinstance(exc, dav_error.AuthorizationError):
         return SourceError("The CalDAV server refused the username or password.")
     if isinstance(exc, dav_error.NotFoundError):
@@ -67,13 +89,19 @@ class CalDAVSource:
         self, connection: CalendarConnection, start: datetime, end: datetime, context: ReadContext
     ) -> SourceBusy:
         result = SourceBusy()
+        calendar = None
         try:
-            calendar = open_calendar(connection, context.secret_key, context.remaining())
+            calendar = open_calendar(
+                connection, context.secret_key, context.remaining(), context.allow_private
+            )
             found = calendar.search(start=start, end=end, event=True, expand=True)
         except SourceError:
             raise
         except Exception as exc:  # the library raises many kinds; each is explained
-            raise explain(exc) from None
+            raise refused(calendar, exc) or explain(exc) from None
+        refusal = refused(calendar)
+        if refusal is not None:
+            raise refusal
         for item in found:
             try:
                 data = item.data.encode() if isinstance(item.data, str) else bytes(item.data)

@@ -11,11 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bookwithme.calendars.sync import SOURCES
+from bookwithme import jobs
+from bookwithme.calendars.sync import SOURCES, SYNC_JOB
+from bookwithme.calendars.writeback import WRITE_BACK_JOB
 from bookwithme.errors import InvalidInput, NotFound
 from bookwithme.instants import UTCInstant
 from bookwithme.lookup import parse_id
-from bookwithme.models import CalendarBusyInterval, CalendarConnection, User, utcnow
+from bookwithme.models import CalendarBusyInterval, CalendarConnection, User
 from bookwithme.secrets_box import seal
 from bookwithme.validation import Flag, Name, at_most
 
@@ -120,7 +122,6 @@ def draft(user: User, data: CalendarCreate, secret_key: str) -> CalendarConnecti
         write_back=data.write_back,
         username=data.username or None,
         password_encrypted=seal(secret_key, data.password) if data.password else None,
-        next_sync_at=utcnow(),
         busy_count=0,
     )
 
@@ -150,4 +151,6 @@ def busy_between(
 
 def disconnect(session: Session, connection: CalendarConnection) -> None:
     session.delete(connection)  # its cached busy time goes with it
+    for kind in (SYNC_JOB, WRITE_BACK_JOB):
+        jobs.cancel(session, kind, str(connection.id))
     session.flush()

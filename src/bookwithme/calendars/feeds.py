@@ -9,11 +9,18 @@ import httpx
 
 from bookwithme.calendars.base import ReadContext, SourceBusy, SourceError, seconds
 from bookwithme.calendars.ics import CalendarFileError, busy_from_ics
+from bookwithme.errors import TargetNotAllowed
 from bookwithme.models import CalendarConnection
+from bookwithme.targets import (
+    MAX_REDIRECTS,
+    ResponseTooLarge,
+    ResponseTooSlow,
+    public_client,
+    read_capped,
+)
 
 CONNECT_TIMEOUT = 10.0
 MAX_BYTES = 10 * 1024 * 1024
-MAX_REDIRECTS = 5
 USER_AGENT = "bookwithme (calendar sync)"
 TOO_LARGE = f"The feed is larger than {MAX_BYTES // (1024 * 1024)} MB."
 
@@ -44,10 +51,12 @@ def download(
     etag: str | None,
     last_modified: str | None,
     deadline: float,
+    allow_private: bool = False,
 ) -> tuple[bytes | None, str | None, str | None]:
     """The feed's bytes (None when unchanged since ``etag``/``last_modified``) and its new
     validators, read before ``deadline`` (``time.monotonic()``) whatever pace the server
-    keeps. Raises ``SourceError`` with a sentence an organizer understands."""
+    keeps, from public addresses only unless ``allow_private`` (``targets.py``). Raises
+    ``SourceError`` with a sentence an organizer understands."""
     allowed = max(0.1, deadline - time.monotonic())
     headers = {"User-Agent": USER_AGENT, "Accept": "text/calendar, */*;q=0.5"}
     if etag:
@@ -59,33 +68,20 @@ def download(
     timeout = httpx.Timeout(allowed, connect=min(CONNECT_TIMEOUT, allowed))
     try:
         with (
-            httpx.Client(
-                timeout=timeout, follow_redirects=True, max_redirects=MAX_REDIRECTS
-            ) as client,
+            public_client(allow_private, timeout, max_redirects=MAX_REDIRECTS) as client,
             client.stream("GET", url, headers=headers) as response,
         ):
             if response.status_code == 304:
                 return None, etag, last_modified
             if response.status_code >= 400:
                 raise _status(response)
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > MAX_BYTES:
-                raise SourceError(TOO_LARGE)
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    raise SourceError(TOO_LARGE)
-                if time.monotonic() > deadline:
-                    raise timed_out(allowed)
-                chunks.append(chunk)
-            return (
-                b"".join(chunks),
-                response.headers.get("etag"),
-                response.headers.get("last-modified"),
-            )
-    except httpx.TimeoutException:
+            body = read_capped(response, deadline, MAX_BYTES)
+            return body, response.headers.get("etag"), response.headers.get("last-modified")
+    except TargetNotAllowed as exc:
+        raise SourceError(exc.message) from None
+    except ResponseTooLarge:
+        raise SourceError(TOO_LARGE) from None
+    except (ResponseTooSlow, httpx.TimeoutException):
         raise timed_out(allowed) from None
     except httpx.TooManyRedirects:
         raise SourceError("The feed address redirects too many times.") from None
@@ -102,7 +98,11 @@ class IcsFeed:
         self, connection: CalendarConnection, start: datetime, end: datetime, context: ReadContext
     ) -> SourceBusy:
         body, etag, last_modified = download(
-            connection.url, connection.etag, connection.last_modified, context.deadline
+            connection.url,
+            connection.etag,
+            connection.last_modified,
+            context.deadline,
+            context.allow_private,
         )
         if body is None:
             return SourceBusy(etag=etag, last_modified=last_modified, unchanged=True)

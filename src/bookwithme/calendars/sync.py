@@ -1,10 +1,10 @@
 """Keeping a cached copy of each connected calendar's busy time.
 
-The worker syncs every source when it is due (``SYNC_EVERY``), workers sharing the load
-through leases like the outbox; an organizer can also ask for a sync at once, and a
-calendar is read once when it is connected. A failed sync keeps the last good copy and
-records the error; the slot engine only ever reads the copy, so it never waits on a
-remote calendar.
+Each source has one ``calendar.sync`` job (``jobs.py``), queued again for ``SYNC_EVERY``
+later by every read, so workers share the load like any other job; an organizer can also
+ask for a sync at once, and a calendar is read once when it is connected. A failed sync
+keeps the last good copy and records the error; the slot engine only ever reads the copy,
+so it never waits on a remote calendar.
 
 A read has three steps, so no transaction is open while a remote server is asked:
 ``prepare`` (a short read of the connection), ``read_source`` (the remote read, over in
@@ -21,9 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bookwithme import jobs
 from bookwithme.calendars.base import (
     BusySource,
     ReadContext,
@@ -35,6 +36,7 @@ from bookwithme.calendars.busy_blocks import whole_seconds
 from bookwithme.calendars.caldav_source import CalDAVSource
 from bookwithme.calendars.feeds import IcsFeed
 from bookwithme.calendars.problems import summary
+from bookwithme.calendars.writeback import schedule_write_back
 from bookwithme.db import session_scope
 from bookwithme.models import Booking, CalendarBusyInterval, CalendarConnection, User, utcnow
 from bookwithme.scheduling import versions
@@ -44,7 +46,7 @@ log = logging.getLogger("bookwithme.calendars")
 SYNC_EVERY = timedelta(minutes=15)
 RETRY_AFTER_ERROR = timedelta(minutes=5)
 FULL_REFRESH = timedelta(hours=24)  # ignore "not modified" after this: the window moves
-LEASE = timedelta(minutes=5)
+SYNC_JOB = "calendar.sync"
 PAST = timedelta(days=1)
 AHEAD = timedelta(days=731)  # the longest max_advance_days, and a day
 READ_DEADLINE = 20.0  # seconds for one whole read: connecting, downloading and reading
@@ -119,12 +121,16 @@ def record(
     result = outcome.result
     if result is None:
         connection.last_error = outcome.error
-        connection.next_sync_at = now + RETRY_AFTER_ERROR
+        schedule_sync(session, connection.id, now + RETRY_AFTER_ERROR)
         session.flush()
         return
     connection.etag, connection.last_modified = result.etag, result.last_modified
     connection.last_success_at = now
-    connection.next_sync_at = now + SYNC_EVERY
+    schedule_sync(session, connection.id, now + SYNC_EVERY)
+    if connection.write_back:
+        # Now and then, check the calendar has every booking (it may have been changed
+        # on the server, or have failed for longer than write-back retries).
+        schedule_write_back(session, connection.id, now)
     connection.last_error = summary(result.problems)
     if result.unchanged:
         session.flush()
@@ -155,9 +161,14 @@ def record(
 
 
 def prepare(
-    session: Session, connection: CalendarConnection, now: datetime, secret_key: str
+    session: Session,
+    connection: CalendarConnection,
+    now: datetime,
+    secret_key: str,
+    allow_private: bool = False,
 ) -> ReadContext:
-    """What reading ``connection`` needs from the database (read before the remote call)."""
+    """What reading ``connection`` needs from the database (read before the remote call);
+    ``allow_private`` is ``Settings.allow_private_targets``."""
     own_uids: frozenset[str] = frozenset()
     if connection.write_back:
         own_uids = frozenset(
@@ -171,7 +182,12 @@ def prepare(
         zone=session.get_one(User, connection.user_id).time_zone,
         secret_key=secret_key,
         own_uids=own_uids,
+        allow_private=allow_private,
     )
+
+
+def schedule_sync(session: Session, connection_id: uuid.UUID, at: datetime) -> None:
+    jobs.enqueue(session, SYNC_JOB, str(connection_id), run_at=at, replace=True)
 
 
 def store(
@@ -179,16 +195,12 @@ def store(
     connection_id: uuid.UUID,
     outcome: Outcome,
     now: datetime,
-    worker: str | None = None,
 ) -> bool:
-    """Record ``outcome`` on the connection if it still exists (and, with ``worker``, only
-    while that worker still holds its lease)."""
+    """Record ``outcome`` on the connection if it still exists."""
     current = session.get(CalendarConnection, connection_id)
-    if current is None or (worker is not None and current.lease_owner != worker):
+    if current is None:
         return False
     record(session, current, outcome, now)
-    current.lease_owner = None
-    current.lease_expires_at = None
     return True
 
 
@@ -197,51 +209,44 @@ def sync_one(
     connection_id: uuid.UUID,
     now: datetime,
     secret_key: str,
-    worker: str | None = None,
+    hold: Callable[[Session], None] | None = None,
+    allow_private: bool = False,
 ) -> bool:
-    """Read one source outside any transaction, then record the result in a short one.
-    With ``worker``, only while that worker still holds the lease."""
+    """Read one source outside any transaction, then record the result in a short one
+    (with ``hold``, only while the caller's job is still its own)."""
     with factory() as reader:
         connection = reader.get(CalendarConnection, connection_id)
         if connection is None:
             return False
-        context = prepare(reader, connection, now, secret_key)
+        context = prepare(reader, connection, now, secret_key, allow_private)
         reader.expunge(connection)
     outcome = read_source(connection, context, now)
     with session_scope(factory, write=True) as session:
-        return store(session, connection_id, outcome, now, worker)
+        if hold is not None:
+            hold(session)
+        return store(session, connection_id, outcome, now)
 
 
-def sync_due(
-    factory: sessionmaker[Session],
-    worker: str,
-    secret_key: str,
-    now: datetime | None = None,
-    limit: int = 10,
-) -> int:
-    """Sync the sources that are due; returns how many were synced."""
-    now = now or utcnow()
-    with session_scope(factory, write=True) as session:
-        due = (
-            select(CalendarConnection.id)
-            .where(
-                CalendarConnection.next_sync_at <= now,
-                or_(
-                    CalendarConnection.lease_expires_at.is_(None),
-                    CalendarConnection.lease_expires_at < now,
-                ),
-            )
-            .order_by(CalendarConnection.next_sync_at)
-            .limit(limit)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        ids = list(session.scalars(due))
-        if ids:
-            session.execute(
-                update(CalendarConnection)
-                .where(CalendarConnection.id.in_(ids))
-                .values(lease_owner=worker, lease_expires_at=now + LEASE)
-                .execution_options(**versions.LEAVES_UNCHANGED)
-            )
-    return sum(sync_one(factory, connection_id, now, secret_key, worker) for connection_id in ids)
+def _sync(context: jobs.JobContext) -> None:
+    sync_one(
+        context.factory,
+        uuid.UUID(context.job.key),
+        utcnow(),
+        context.settings.resolved_secret_key,
+        context.hold,
+        allow_private=context.settings.allow_private_targets,
+    )
+
+
+jobs.register(
+    jobs.Kind(
+        SYNC_JOB,
+        _sync,
+        lane="calendars",
+        # A failed read is recorded and read again later by the job itself; this is for
+        # the database being unreachable meanwhile.
+        retry=jobs.RetryPolicy(first=timedelta(seconds=30), longest=timedelta(minutes=15)),
+        lease=timedelta(seconds=READ_DEADLINE + GRACE + 30),
+        batch=1,
+    )
+)

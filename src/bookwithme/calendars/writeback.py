@@ -1,15 +1,19 @@
 """Bookings written back to the organizer's CalDAV calendar: each confirmed booking becomes an
 event there, updated when it moves and removed when it is cancelled.
 
-It works by reconciliation, so no change is lost to a crash or an unreachable server: the
-worker compares each booking's SEQUENCE with the one last written to each write-back
-calendar and does what is missing, outside any transaction, recording each step after it.
+It works by reconciliation, so no change is lost to a crash or an unreachable server: a
+``calendar.write_back`` job per calendar (queued by every booking change of its organizer,
+and by each sync) compares each booking's SEQUENCE with the one last written there and does
+what is missing, outside any transaction, recording each step after it. The job's key is
+the calendar, so no two workers ever write one calendar at once, and each step is recorded
+only while this worker still holds the job.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +23,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bookwithme import jobs
 from bookwithme.calendars.base import SourceError
 from bookwithme.calendars.caldav_source import explain, open_calendar
 from bookwithme.db import session_scope
@@ -28,8 +33,8 @@ from bookwithme.scheduling import versions
 
 log = logging.getLogger("bookwithme.calendars")
 KEEP_PAST = timedelta(days=1)  # bookings that ended before this are left alone
-LEASE = timedelta(minutes=5)
 BATCH = 50
+WRITE_BACK_JOB = "calendar.write_back"
 
 
 def calendar_entry(booking: Booking) -> str:
@@ -129,9 +134,16 @@ def _write(calendar: Any, item: Pending) -> tuple[str | None, str | None]:
 
 
 def write_back_one(
-    factory: sessionmaker[Session], connection_id: uuid.UUID, secret_key: str, now: datetime
+    factory: sessionmaker[Session],
+    connection_id: uuid.UUID,
+    secret_key: str,
+    now: datetime,
+    hold: Callable[[Session], None] | None = None,
+    allow_private: bool = False,
 ) -> int:
-    """Bring one write-back calendar up to date; returns how many changes were made."""
+    """Bring one write-back calendar up to date; returns how many changes were made. With
+    ``hold``, each step is recorded only while the caller's job is still its own.
+    Raises ``SourceError`` when the calendar could not take a change (tried again later)."""
     with factory() as reader:
         connection = reader.get(CalendarConnection, connection_id)
         if connection is None or not connection.write_back:
@@ -140,25 +152,28 @@ def write_back_one(
         reader.expunge_all()
     if not pending:
         return 0
-    try:
-        calendar = open_calendar(connection, secret_key)
-    except SourceError:
-        return 0  # the sync reports why the calendar cannot be opened
+    # SourceError: tried again later
+    calendar = open_calendar(connection, secret_key, allow_private=allow_private)
     done = 0
     for item in pending:
         try:
             href, etag = _write(calendar, item)
         except Exception as exc:
-            log.warning("write-back of booking %s failed: %s", item.booking.id, explain(exc))
-            with session_scope(factory) as session:
+            reason = explain(exc)
+            log.warning("write-back of booking %s failed: %s", item.booking.id, reason)
+            with session_scope(factory, write=True) as session:
+                if hold is not None:
+                    hold(session)
                 session.execute(
                     update(CalendarConnection)
                     .where(CalendarConnection.id == connection_id)
-                    .values(last_error=f"Writing bookings back failed: {explain(exc)}")
+                    .values(last_error=f"Writing bookings back failed: {reason}")
                     .execution_options(**versions.LEAVES_UNCHANGED)
                 )
-            break  # try again later, in order
+            raise SourceError(f"Writing bookings back failed: {reason}") from exc  # in order
         with session_scope(factory, write=True) as session:
+            if hold is not None:
+                hold(session)
             if href is None:
                 session.execute(
                     delete(BookingCalendarEvent).where(
@@ -183,61 +198,49 @@ def write_back_one(
                     .values(href=href, sequence=item.booking.sequence)
                 )
         done += 1
+    if len(pending) == BATCH:
+        with session_scope(factory, write=True) as session:
+            schedule_write_back(session, connection_id, utcnow())  # there may be more
     return done
 
 
-def write_back_due(
-    factory: sessionmaker[Session], worker: str, secret_key: str, now: datetime | None = None
-) -> int:
-    """Every write-back calendar with something to do, each under a lease."""
-    now = now or utcnow()
-    # Look first (a read), and take leases only where there is something to write, so an
-    # idle worker writes nothing.
-    with factory() as reader:
-        busy = list(
-            reader.scalars(
-                select(CalendarConnection.id)
-                .distinct()
-                .join(Booking, Booking.user_id == CalendarConnection.user_id)
-                .outerjoin(BookingCalendarEvent, _written(CalendarConnection.id))
-                .where(
-                    CalendarConnection.write_back.is_(True),
-                    CalendarConnection.kind == "caldav",
-                    _needs_writing(now),
-                )
-            )
+def schedule_write_back(session: Session, connection_id: uuid.UUID, at: datetime) -> None:
+    jobs.enqueue(session, WRITE_BACK_JOB, str(connection_id), run_at=at)
+
+
+def booking_changed(session: Session, organizer_id: uuid.UUID, now: datetime) -> None:
+    """In the transaction of a booking change: bring the organizer's write-back calendars
+    up to date once it commits."""
+    for connection_id in session.scalars(
+        select(CalendarConnection.id).where(
+            CalendarConnection.user_id == organizer_id,
+            CalendarConnection.write_back.is_(True),
+            CalendarConnection.kind == "caldav",
         )
-    if not busy:
-        return 0
-    with session_scope(factory, write=True) as session:
-        ids = list(
-            session.scalars(
-                select(CalendarConnection.id).where(
-                    CalendarConnection.id.in_(busy),
-                    or_(
-                        CalendarConnection.lease_expires_at.is_(None),
-                        CalendarConnection.lease_expires_at < now,
-                    ),
-                )
-            )
-        )
-        if ids:
-            session.execute(
-                update(CalendarConnection)
-                .where(CalendarConnection.id.in_(ids))
-                .values(lease_owner=worker, lease_expires_at=now + LEASE)
-                .execution_options(**versions.LEAVES_UNCHANGED)
-            )
-    done = 0
-    try:
-        for connection_id in ids:
-            done += write_back_one(factory, connection_id, secret_key, now)
-    finally:
-        with session_scope(factory) as session:
-            session.execute(
-                update(CalendarConnection)
-                .where(CalendarConnection.id.in_(ids), CalendarConnection.lease_owner == worker)
-                .values(lease_owner=None, lease_expires_at=None)
-                .execution_options(**versions.LEAVES_UNCHANGED)
-            )
-    return done
+    ):
+        schedule_write_back(session, connection_id, now)
+
+
+def _write_back(context: jobs.JobContext) -> None:
+    write_back_one(
+        context.factory,
+        uuid.UUID(context.job.key),
+        context.settings.resolved_secret_key,
+        utcnow(),
+        context.hold,
+        allow_private=context.settings.allow_private_targets,
+    )
+
+
+jobs.register(
+    jobs.Kind(
+        WRITE_BACK_JOB,
+        _write_back,
+        lane="calendars",
+        retry=jobs.RetryPolicy(
+            first=timedelta(seconds=30), longest=timedelta(hours=1), give_up_after=timedelta(days=3)
+        ),
+        lease=timedelta(minutes=5),
+        batch=1,
+    )
+)

@@ -29,6 +29,7 @@ OptionText = Annotated[
 ]
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 MAX_QUESTIONS = 20
+MAX_REMINDERS = 5
 MAX_OPTIONS = 50
 
 
@@ -64,6 +65,20 @@ class Question(BaseModel):
         elif self.options:
             raise ValueError(f"options are only for select questions, not '{self.kind}'")
         return self
+
+
+class Reminder(BaseModel):
+    """A reminder of each booking, ``minutes_before`` its start (at most a week), to the
+    invitee, the organizer or both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    minutes_before: Annotated[int, Field(ge=1, le=10080), Strict()]
+    to: Literal["invitee", "organizer", "both"] = "invitee"
+
+
+Reminders = Annotated[list[Reminder], Field(max_length=MAX_REMINDERS)]
+DEFAULT_REMINDER = Reminder(minutes_before=1440, to="invitee")
 
 
 def _slug(label: str) -> str:
@@ -107,6 +122,13 @@ class MeetingTypeFields(BaseModel):
     def _question_ids(cls, questions: list[Question] | None) -> list[Question] | None:
         return _with_ids(questions) if questions else questions
 
+    @field_validator("reminders", check_fields=False)
+    @classmethod
+    def _reminders_differ(cls, reminders: list[Reminder] | None) -> list[Reminder] | None:
+        if reminders and len({(r.minutes_before, r.to) for r in reminders}) != len(reminders):
+            raise ValueError("two reminders are the same; remove one")
+        return reminders
+
 
 class MeetingTypeCreate(MeetingTypeFields):
     title: Name
@@ -124,6 +146,7 @@ class MeetingTypeCreate(MeetingTypeFields):
     max_bookings_per_day: PerDay | None = None
     availability: ScheduleData | None = None
     questions: Questions = []
+    reminders: Reminders = [DEFAULT_REMINDER]
     color: Color | None = None
 
 
@@ -147,6 +170,7 @@ class MeetingTypeUpdate(MeetingTypeFields, PatchModel):
     max_bookings_per_day: PerDay | None = None
     availability: ScheduleData | None = None
     questions: Questions | None = None
+    reminders: Reminders | None = None
     color: Color | None = None
 
 
@@ -167,6 +191,7 @@ class MeetingTypeOut(BaseModel):
     max_bookings_per_day: int | None
     availability: ScheduleData | None
     questions: list[Question]
+    reminders: list[Reminder]
     color: str | None
     created_at: UTCInstant
     updated_at: UTCInstant

@@ -22,6 +22,7 @@ from bookwithme.meeting_types.schemas import (
     PrivateLinkOut,
     PublicMeetingTypeOut,
     Question,
+    Reminder,
 )
 from bookwithme.models import MeetingType, Page, PrivateLink, Schedule, User
 from bookwithme.scheduling import store
@@ -98,6 +99,7 @@ def create_type(session: Session, user: User, data: MeetingTypeCreate) -> Meetin
     mt.location_kind = data.location.kind
     mt.location_details = data.location.details
     mt.questions = [q.model_dump() for q in data.questions]
+    mt.reminders = [r.model_dump() for r in data.reminders]
     session.add(mt)
     _set_availability(session, user, mt, data.availability)
     session.flush()
@@ -117,6 +119,8 @@ def update_type(
         mt.location_details = location.details
     if "questions" in changes:
         mt.questions = [q.model_dump() for q in changes["questions"]]
+    if "reminders" in changes:
+        mt.reminders = [r.model_dump() for r in changes["reminders"]]
     if "availability" in changes:
         _set_availability(session, user, mt, changes["availability"])
     session.flush()
@@ -130,6 +134,7 @@ def duplicate_type(session: Session, user: User, mt: MeetingType) -> MeetingType
             "title": (mt.title + " (copy)")[:200],
             "location": {"kind": mt.location_kind, "details": mt.location_details},
             "questions": mt.questions,
+            "reminders": mt.reminders,
             "availability": store.to_data(mt.schedule) if mt.schedule else None,
         }
     )
@@ -166,6 +171,7 @@ def type_out(mt: MeetingType) -> MeetingTypeOut:
         max_advance_days=mt.max_advance_days,
         slot_interval_minutes=mt.slot_interval_minutes,
         max_bookings_per_day=mt.max_bookings_per_day,
+        reminders=[Reminder.model_validate(r) for r in mt.reminders],
         availability=store.to_data(mt.schedule) if mt.schedule else None,
         created_at=mt.created_at,
         updated_at=mt.updated_at,

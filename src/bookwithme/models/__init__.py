@@ -9,11 +9,15 @@ from bookwithme.models.calendar import (
     CalendarBusyInterval,
     CalendarConnection,
 )
+from bookwithme.models.job import Job
 from bookwithme.models.meeting_type import MeetingType, Page, PrivateLink
 from bookwithme.models.organization import Organization
 from bookwithme.models.outbox import OutboxMessage
+from bookwithme.models.rate_limit import RateLimitHit
+from bookwithme.models.reminder import BookingReminder
 from bookwithme.models.schedule import Schedule
 from bookwithme.models.user import ApiToken, SignInAttempt, User
+from bookwithme.models.webhook import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApiToken",
@@ -21,16 +25,21 @@ __all__ = [
     "Base",
     "Booking",
     "BookingCalendarEvent",
+    "BookingReminder",
     "BusyBlock",
     "CalendarBusyInterval",
     "CalendarConnection",
+    "Job",
     "MeetingType",
     "Organization",
     "OutboxMessage",
     "Page",
     "PrivateLink",
+    "RateLimitHit",
     "Schedule",
     "SignInAttempt",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "utcnow",
 ]

@@ -34,12 +34,7 @@ class CalendarConnection(IdMixin, TimestampMixin, Base):
     last_success_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     busy_count: Mapped[int] = mapped_column(default=0)
-
-    # Work sharing between worker processes: who syncs this source, until when, and
-    # when it is due again.
-    next_sync_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
-    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When it is read again, and by which worker: its ``calendar.sync`` job (jobs.py).
 
 
 class CalendarBusyInterval(IdMixin, Base):

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bookwithme.models.base import Base, IdMixin, TimestampMixin, utcnow
 
+DEFAULT_REMINDERS = ({"minutes_before": 1440, "to": "invitee"},)
+
 if TYPE_CHECKING:
     from bookwithme.models.schedule import Schedule
 
@@ -46,6 +48,8 @@ class MeetingType(IdMixin, TimestampMixin, Base):
     slot_interval_minutes: Mapped[int | None] = mapped_column(default=None)
     max_bookings_per_day: Mapped[int | None] = mapped_column(default=None)
     questions: Mapped[list[Any]] = mapped_column(default=list)
+    # [{"minutes_before", "to"}] (SPEC 2.8): one reminder of each booking per entry.
+    reminders: Mapped[list[Any]] = mapped_column(default=lambda: list(DEFAULT_REMINDERS))
     color: Mapped[str | None] = mapped_column(String(16), default=None)
     position: Mapped[int] = mapped_column(default=0)
     # Deleting a type keeps its bookings (and their meeting_type_id): the row stays,

@@ -1,4 +1,9 @@
-"""The transactional outbox: emails written with the change that causes them."""
+"""The transactional outbox: emails written with the change that causes them.
+
+The bodies (text, HTML, invitation) hold the invitee's manage link, so they are kept
+encrypted with the server's key (``secrets_box.MAIL``) and dropped once delivered; the
+metadata stays for the administrators' outbox view. Delivery itself is a job of kind
+``email`` (``notifications/delivery.py``)."""
 
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ class OutboxMessage(IdMixin, Base):
     kind: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(500))
-    body_text: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str | None] = mapped_column(Text, default=None)
     body_html: Mapped[str | None] = mapped_column(Text, default=None)
     ics: Mapped[str | None] = mapped_column(Text, default=None)
     ics_method: Mapped[str | None] = mapped_column(String(16), default=None)
@@ -33,8 +38,6 @@ class OutboxMessage(IdMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    locked_until: Mapped[datetime | None] = mapped_column(default=None)
-    locked_by: Mapped[str | None] = mapped_column(String(64), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     message_id: Mapped[str | None] = mapped_column(String(255), default=None)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)

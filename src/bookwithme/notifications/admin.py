@@ -12,6 +12,7 @@ from bookwithme.errors import NotFound
 from bookwithme.instants import UTCInstant
 from bookwithme.lookup import parse_id
 from bookwithme.models import Booking, OutboxMessage, User
+from bookwithme.notifications.outbox import opened, redacted
 from bookwithme.paging import page_after
 
 PAGE_SIZE = 50
@@ -31,8 +32,11 @@ class OutboxItem(BaseModel):
 
 
 class OutboxDetail(OutboxItem):
+    """One email as administrators read it: manage links hidden, and no body once it was
+    delivered (bodies are dropped then)."""
+
     locale: str
-    body_text: str
+    body_text: str | None
     body_html: str | None
     ics: str | None
 
@@ -72,11 +76,20 @@ def list_outbox(
     )
 
 
-def get_message(session: Session, organization_id: uuid.UUID, message_id: str) -> OutboxDetail:
+def get_message(
+    session: Session, organization_id: uuid.UUID, message_id: str, secret_key: str
+) -> OutboxDetail:
     parsed = parse_id(message_id)
     row = None
     if parsed is not None:
         row = session.scalar(_of_organization(organization_id).where(OutboxMessage.id == parsed))
     if row is None:
         raise NotFound("No email with this id.")
-    return OutboxDetail.model_validate(row, from_attributes=True)
+    item = OutboxItem.model_validate(row, from_attributes=True)
+    return OutboxDetail(
+        **item.model_dump(),
+        locale=row.locale,
+        body_text=redacted(opened(secret_key, row.body_text)),
+        body_html=redacted(opened(secret_key, row.body_html)),
+        ics=redacted(opened(secret_key, row.ics)),
+    )

@@ -1,15 +1,16 @@
-"""Delivering the outbox: claim due messages with a lease, send them over SMTP, record the
-result; failures are retried with exponential backoff.
+"""Delivering the outbox: each message is a job of kind ``email`` (``jobs.py``), sent over
+SMTP by the worker's mail lane, which keeps one connection open for a batch.
 
-Several workers may run at once (``serve`` processes and ``bookwithme worker``): a batch is
-claimed by one of them for ``LEASE`` and only its holder may mark it. Each message is marked
-sent in its own transaction right after the SMTP server accepted it (and the lease of the
-rest of the batch is renewed there), so a worker that dies mid-batch leaves behind only the
-messages the server had not accepted; they are picked up again when the lease runs out.
-Nothing written to the outbox is lost, and the only message that can go out twice is one
-accepted in the instant between the server's "250 OK" and that commit; it keeps its
-Message-ID, which mail systems use to drop duplicates. (SMTP has no way to close that last
-window: the server may have accepted a message whose answer never arrived.)
+A message is marked sent in its own transaction right after the SMTP server accepted it,
+and only while this worker still holds its job, so a worker that dies mid-batch leaves
+behind only the messages the server had not accepted; they are taken again when their
+lease runs out. Nothing written to the outbox is lost, and the only message that can go out
+twice is one accepted in the instant between the server's "250 OK" and that commit; it
+keeps its Message-ID, which mail systems use to drop duplicates. (SMTP has no way to close
+that last window: the server may have accepted a message whose answer never arrived.)
+Once sent, its bodies are dropped: they hold the invitee's manage link.
+
+Without ``SMTP_URL`` the kind is off: messages wait in the outbox for an administrator.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,19 +26,23 @@ from email.utils import format_datetime, make_msgid
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
+from bookwithme import jobs
+from bookwithme.config import Settings
 from bookwithme.db import session_scope
 from bookwithme.models import OutboxMessage, utcnow
+from bookwithme.notifications.outbox import EMAIL_JOB, opened
 
 log = logging.getLogger("bookwithme.delivery")
 
-LEASE = timedelta(seconds=60)  # renewed after each message of a batch
+LEASE = timedelta(seconds=60)  # renewed as a batch goes on
 BATCH = 20
 MAX_ATTEMPTS = 12  # about a day and a half of retries
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=6)
+RETRY = jobs.RetryPolicy(first=FIRST_RETRY, longest=LONGEST_RETRY, max_attempts=MAX_ATTEMPTS)
 
 
 class SMTPSettingsError(ValueError):
@@ -131,7 +135,7 @@ class SMTPSender:
                 smtp.close()
 
 
-def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
+def build_message(row: OutboxMessage, mail_from: str, secret_key: str) -> EmailMessage:
     """Plain text and HTML alternatives, the invitation inline as text/calendar (what Outlook
     and Gmail read) and again as an .ics attachment (what everything else opens)."""
     message = EmailMessage()
@@ -141,14 +145,19 @@ def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
     message["Date"] = format_datetime(row.created_at)
     message["Message-ID"] = row.message_id or make_msgid(domain="bookwithme")
     message["Content-Language"] = row.locale
-    message.set_content(row.body_text)
-    if row.body_html:
-        message.add_alternative(row.body_html, subtype="html")
-    if row.ics:
+    text = opened(secret_key, row.body_text)
+    if text is None:
+        raise jobs.Permanent("The message's text cannot be read with this SECRET_KEY.")
+    message.set_content(text)
+    html = opened(secret_key, row.body_html)
+    if html:
+        message.add_alternative(html, subtype="html")
+    ics = opened(secret_key, row.ics)
+    if ics:
         method = row.ics_method or "REQUEST"
-        message.add_alternative(row.ics, subtype="calendar", params={"method": method})
+        message.add_alternative(ics, subtype="calendar", params={"method": method})
         message.add_attachment(
-            row.ics.encode("utf-8"),
+            ics.encode("utf-8"),
             maintype="application",
             subtype="ics",
             filename="invite.ics" if method == "REQUEST" else "cancel.ics",
@@ -156,138 +165,79 @@ def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
     return message
 
 
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, 4 min … at most 6 h."""
-    delay: timedelta = FIRST_RETRY * (2 ** max(0, attempts - 1))
-    return min(delay, LONGEST_RETRY)
-
-
-def _claim(session: Session, worker: str, now: datetime, limit: int) -> list[OutboxMessage]:
-    due = (
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.status == "pending",
-            OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+def _deliver(context: jobs.JobContext) -> None:
+    message_id = uuid.UUID(context.job.payload["message"])
+    with context.factory() as reader:
+        row = reader.get(OutboxMessage, message_id)
+        if row is None or row.status != "pending":
+            return  # sent already, or deleted with its booking's organizer
+        message = build_message(
+            row, context.settings.mail_from, context.settings.resolved_secret_key
         )
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.created_at)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = list(session.scalars(due))
-    if not ids:
-        return []
+    sender: Sender = context.state
+    try:
+        sender.send(message)
+    except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+        raise RuntimeError(f"{type(exc).__name__}: {exc}"[:2000]) from exc
+    with session_scope(context.factory, write=True) as session:
+        context.hold(session)
+        _mark_sent(session, message_id, utcnow())
+
+
+def _mark_sent(session: Session, message_id: uuid.UUID, now: datetime) -> None:
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids))
-        .values(locked_by=worker, locked_until=now + LEASE)
-    )
-    # In the order they were written: a calendar must see REQUEST before CANCEL.
-    rows = list(
-        session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .order_by(OutboxMessage.created_at, OutboxMessage.kind)
-        )
-    )
-    for row in rows:
-        if row.message_id is None:
-            row.message_id = f"<{row.id}@bookwithme>"
-    return rows
-
-
-def deliver_due(
-    factory: sessionmaker[Session],
-    sender: Sender,
-    mail_from: str,
-    worker: str,
-    now: datetime | None = None,
-    limit: int = BATCH,
-) -> int:
-    """Send what is due now; returns how many messages were sent."""
-    now = now or utcnow()
-    with session_scope(factory, write=True) as session:
-        claimed = _claim(session, worker, now, limit)
-    try:
-        return _send_claimed(factory, sender, mail_from, worker, now, claimed)
-    finally:
-        sender.close()
-
-
-def _send_claimed(
-    factory: sessionmaker[Session],
-    sender: Sender,
-    mail_from: str,
-    worker: str,
-    now: datetime,
-    claimed: list[OutboxMessage],
-) -> int:
-    """Send the batch over one connection, recording each message as soon as the server
-    has answered for it; the lease of the rest of the batch is renewed as time goes by."""
-    sent = 0
-    rest = [row.id for row in claimed]
-    began = renewed_at = time.monotonic()
-    for row in claimed:
-        rest.remove(row.id)
-        try:
-            sender.send(build_message(row, mail_from))
-            error = None
-        except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-            log.warning("delivery of %s to %s failed: %s", row.id, row.recipient, error)
-        renew: datetime | None = None
-        if rest and time.monotonic() - renewed_at > LEASE.total_seconds() / 4:
-            renewed_at = time.monotonic()
-            renew = now + timedelta(seconds=renewed_at - began) + LEASE
-        with session_scope(factory, write=True) as session:
-            if renew is not None:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(rest), OutboxMessage.locked_by == worker)
-                    .values(locked_until=renew)
-                )
-            if error is None:
-                sent += _mark_sent(session, worker, row.id)
-            else:
-                _mark_failed(session, worker, row.id, error, now)
-    return sent
-
-
-def _mark_sent(session: Session, worker: str, message_id: uuid.UUID) -> int:
-    """One statement, and only while this worker still holds the message (its lease may
-    have run out and gone to another worker)."""
-    done = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.locked_by == worker)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
         .values(
             status="sent",
-            sent_at=utcnow(),
+            sent_at=now,
             last_error=None,
             attempts=OutboxMessage.attempts + 1,
-            locked_by=None,
-            locked_until=None,
+            body_text=None,
+            body_html=None,
+            ics=None,
         )
-        .returning(OutboxMessage.id)
-    ).first()
-    return 0 if done is None else 1
-
-
-def _mark_failed(
-    session: Session, worker: str, message_id: uuid.UUID, error: str, now: datetime
-) -> None:
-    current = session.scalar(
-        select(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.locked_by == worker)
-        .with_for_update()
     )
-    if current is None:
-        return
-    current.attempts += 1
-    current.locked_by = None
-    current.locked_until = None
-    current.last_error = error
-    if current.attempts >= MAX_ATTEMPTS:
-        current.status = "failed"
+
+
+def _failed(
+    session: Session, context: jobs.JobContext, error: str, next_at: datetime | None
+) -> None:
+    """What the administrators' outbox view shows of a failed attempt."""
+    values: dict[str, object] = {"attempts": OutboxMessage.attempts + 1, "last_error": error}
+    if next_at is None:
+        values["status"] = "failed"
     else:
-        current.next_attempt_at = now + backoff(current.attempts)
+        values["next_attempt_at"] = next_at
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == uuid.UUID(context.job.payload["message"]),
+            OutboxMessage.status == "pending",
+        )
+        .values(**values)
+    )
+
+
+def _smtp_configured(settings: Settings) -> bool:
+    return settings.smtp_url is not None
+
+
+def _sender(settings: Settings) -> SMTPSender:
+    assert settings.smtp_url is not None
+    return SMTPSender(SMTPConfig.from_url(settings.smtp_url))
+
+
+EMAIL = jobs.register(
+    jobs.Kind(
+        EMAIL_JOB,
+        _deliver,
+        lane="mail",
+        retry=RETRY,
+        lease=LEASE,
+        batch=BATCH,
+        on_failure=_failed,
+        enabled=_smtp_configured,
+        setup=_sender,
+    )
+)

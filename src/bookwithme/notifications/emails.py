@@ -14,7 +14,9 @@ from bookwithme.notifications import ical
 from bookwithme.paths import TEMPLATES_DIR
 
 Event = Literal["created", "rescheduled", "cancelled"]
+Role = Literal["invitee", "organizer"]
 SUBJECTS = {
+    "reminder": "Reminder: %(title)s with %(name)s",
     "created": "Confirmed: %(title)s with %(name)s",
     "rescheduled": "Updated: %(title)s with %(name)s",
     "cancelled": "Cancelled: %(title)s with %(name)s",
@@ -37,8 +39,8 @@ class Email:
     subject: str
     text: str
     html: str
-    ics: str
-    ics_method: str
+    ics: str | None
+    ics_method: str | None
 
 
 def _where(booking: Booking, gettext: Any) -> str:
@@ -70,8 +72,8 @@ def _ics_description(context: dict[str, Any]) -> str:
 def _render(
     booking: Booking,
     organizer: User,
-    event: Event,
-    role: Literal["invitee", "organizer"],
+    event: Event | Literal["reminder"],
+    role: Role,
     manage_url: str | None,
     labels: dict[str, str],
     now: datetime,
@@ -110,15 +112,18 @@ def _render(
         # French sets a space before a colon.
         "colon": " :" if locale == "fr" else ":",
     }
-    method = "CANCEL" if event == "cancelled" else "REQUEST"
     text = _env.get_template("booking.txt").render(context)
+    html = _env.get_template("booking.html").render(context)
+    if event == "reminder":  # the invitation came with the booking; this one only reminds
+        return Email(f"reminder_{role}", recipient, locale, subject, text, html, None, None)
+    method = "CANCEL" if event == "cancelled" else "REQUEST"
     return Email(
         kind=f"booking_{event}_{role}",
         recipient=recipient,
         locale=locale,
         subject=subject,
         text=text,
-        html=_env.get_template("booking.html").render(context),
+        html=html,
         ics=ical.invite(
             booking,
             method=method,
@@ -147,6 +152,23 @@ def booking_emails(
     return [
         _render(booking, organizer, event, "invitee", manage_url, labels, now),
         _render(booking, organizer, event, "organizer", manage_url, labels, now),
+    ]
+
+
+def reminder_emails(
+    booking: Booking,
+    organizer: User,
+    to: Literal["invitee", "organizer", "both"],
+    *,
+    manage_url: str | None,
+    labels: dict[str, str],
+    now: datetime,
+) -> list[Email]:
+    """A reminder to ``to``, each in their own language and zone, with the join link and,
+    for the invitee, the manage link."""
+    roles: list[Role] = ["invitee", "organizer"] if to == "both" else [to]
+    return [
+        _render(booking, organizer, "reminder", role, manage_url, labels, now) for role in roles
     ]
 
 

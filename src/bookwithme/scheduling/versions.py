@@ -70,9 +70,6 @@ _IRRELEVANT: dict[type, frozenset[str]] = {
             "last_modified",
             "last_error",
             "last_synced_at",
-            "next_sync_at",
-            "lease_owner",
-            "lease_expires_at",
             "busy_count",
             "updated_at",
         }

@@ -24,8 +24,9 @@ from bookwithme.calendars.connections import CalendarCreate
 from bookwithme.calendars.sync import Outcome, prepare, read_source, record, store
 from bookwithme.config import Settings
 from bookwithme.db import session_scope
-from bookwithme.errors import CalendarUnreadable, DomainError, NotFound
+from bookwithme.errors import CalendarUnreadable, DomainError, NotFound, TargetNotAllowed
 from bookwithme.models import CalendarConnection, User, utcnow
+from bookwithme.targets import check_url
 from bookwithme.web.admission import Admission
 from bookwithme.web.deps import remember_viewer, user_from_request
 
@@ -56,29 +57,53 @@ def signed_in(
 
 
 async def _read(
-    request: Request, organizer_id: uuid.UUID, connection: CalendarConnection, context: ReadContext
+    request: Request,
+    organizer_id: uuid.UUID,
+    connection: CalendarConnection,
+    context: ReadContext,
+    check_first: bool = False,
 ) -> Outcome:
+    """Read the calendar in a turn of its own; with ``check_first``, its address is looked up
+    before (raising ``TargetNotAllowed`` when it leads to a network that is not allowed)."""
     admission: Admission = request.app.state.admission
+
+    def read() -> Outcome:
+        if check_first:
+            check_url(connection.url, context.allow_private)
+        return read_source(connection, context, utcnow())
+
     async with admission.remote_read(organizer_id):
-        return await to_thread.run_sync(
-            read_source, connection, context, utcnow(), limiter=admission.remote_threads
-        )
+        return await to_thread.run_sync(read, limiter=admission.remote_threads)
+
+
+def _refused_at(field: str, exc: TargetNotAllowed) -> TargetNotAllowed:
+    return TargetNotAllowed(
+        f"{field}: {exc.message}", details=[{"field": field, "message": exc.message}]
+    )
 
 
 async def connect(
     request: Request, settings: Settings, data: CalendarCreate, signed_out: DomainError
 ) -> uuid.UUID:
     """Read the calendar ``data`` describes; save it with what was read, or raise
-    ``CalendarUnreadable`` with the reason and save nothing."""
+    ``CalendarUnreadable`` with the reason and save nothing (``TargetNotAllowed`` when its
+    address leads to a network that is not allowed, SPEC 2.9)."""
     secret_key = settings.resolved_secret_key
+    allow_private = settings.allow_private_targets
 
     def begin(session: Session) -> tuple[uuid.UUID, CalendarConnection, ReadContext]:
         user = signed_in(request, session, settings, signed_out)
         draft = connections.draft(user, data, secret_key)
-        return user.id, draft, prepare(session, draft, utcnow(), secret_key)
+        return user.id, draft, prepare(session, draft, utcnow(), secret_key, allow_private)
 
     user_id, draft, context = await in_unit(request, begin, write=False)
-    outcome = await _read(request, user_id, draft, context)
+    try:
+        outcome = await _read(request, user_id, draft, context, check_first=True)
+    except TargetNotAllowed as exc:
+        raise _refused_at("url", exc) from None
+    if outcome.error == TargetNotAllowed.default_message:
+        # Refused only when connecting (the name answered another address by then).
+        raise _refused_at("url", TargetNotAllowed())
     if outcome.error is not None:
         raise CalendarUnreadable(
             f"url: nothing was connected. {outcome.error}",
@@ -104,7 +129,7 @@ async def read_now(
     def begin(session: Session) -> tuple[uuid.UUID, CalendarConnection, ReadContext]:
         user = signed_in(request, session, settings, signed_out)
         connection = connections.get_calendar(session, user, calendar_id)
-        context = prepare(session, connection, utcnow(), secret_key)
+        context = prepare(session, connection, utcnow(), secret_key, settings.allow_private_targets)
         session.expunge(connection)
         return user.id, connection, context
 

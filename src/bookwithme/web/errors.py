@@ -126,7 +126,7 @@ async def _invitee_page(
         )
     except (SQLAlchemyError, Busy):  # the database is what failed: say what we can without it
         log.warning("no next step for the error page of %s", path)
-    name = {"name": step.organizer or ""}
+    name = {"name": step.organizer or "", "minutes": _minutes(headers)}
     page = render(
         request,
         "error.html",
@@ -145,6 +145,12 @@ async def _invitee_page(
     )
     page.headers.update(headers or {})
     return page
+
+
+def _minutes(headers: dict[str, str] | None) -> str:
+    """Retry-After, in whole minutes rounded up, for a page that says how long to wait."""
+    seconds = (headers or {}).get("Retry-After", "")
+    return str(max(1, -(-int(seconds) // 60))) if seconds.isdigit() else ""
 
 
 def _json_position(error: dict[str, Any]) -> int | None:

@@ -30,12 +30,17 @@ TITLES = {
     "busy": "Busy right now",
     "booking_cancelled": "This meeting was cancelled",
     "slot_unavailable": "That time was just taken",
+    "rate_limited": "Too many tries for now",
 }
 ASK_NAMED = "Ask %(name)s for a new link."
 ASK_SENDER = "Ask the person who sent it for a new link."
 MESSAGES = {
     "personal_bookings_disabled": "This person is not taking bookings here at the moment.",
+    "rate_limited": "Too many bookings or changes were sent from your network, or for this "
+    "email address, in a short time. Nothing was saved.",
 }
+# "%(minutes)s" is filled in from Retry-After by the page (web/errors.py).
+WAIT_AND_RETRY = "Please wait %(minutes)s min, then try again."
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,8 @@ def _published_page(session: Session, user_id: object) -> tuple[str, str] | None
 
 def next_step(session: Session, path: str, code: str) -> NextStep:
     """Where an invitee can go from an error on ``path``."""
+    if code == "rate_limited":
+        return _after_waiting(path)
     link = _LINK.match(path)
     if link:
         organizer = bookings.organizer_of_link(session, link.group(1))
@@ -86,3 +93,19 @@ def next_step(session: Session, path: str, code: str) -> NextStep:
     if _MANAGE.match(path):
         return NextStep("Use the link in your confirmation email, or ask the organizer.")
     return NextStep("Check the address.")
+
+
+def _after_waiting(path: str) -> NextStep:
+    """Over a limit on booking or changing (``bookings/limits.py``): wait, then go back to
+    the form that was sent."""
+    page = _PAGE.match(path)
+    if page and page.group(2):
+        back = f"/p/{page.group(1)}{page.group(2)}"
+        return NextStep(WAIT_AND_RETRY, "Back to the booking page", back)
+    link = _LINK.match(path)
+    if link:
+        return NextStep(WAIT_AND_RETRY, "Back to the booking page", f"/l/{link.group(1)}")
+    manage = _MANAGE.match(path)
+    if manage:
+        return NextStep(WAIT_AND_RETRY, "Back to your meeting", f"/b/{manage.group(1)}")
+    return NextStep(WAIT_AND_RETRY)

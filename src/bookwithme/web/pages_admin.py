@@ -57,9 +57,11 @@ def outbox_page(
 
 @router.get("/outbox/{message_id}")
 def outbox_message_page(
-    message_id: str, request: Request, admin: PageAdmin, session: SessionDep
+    message_id: str, request: Request, admin: PageAdmin, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    message = outbox.get_message(session, admin.organization_id, message_id)
+    message = outbox.get_message(
+        session, admin.organization_id, message_id, settings.resolved_secret_key
+    )
     return render(request, "admin/outbox_message.html", {"message": message})
 
 

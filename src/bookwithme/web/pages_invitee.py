@@ -46,6 +46,7 @@ from bookwithme.models import utcnow
 from bookwithme.scheduling import service as scheduling
 from bookwithme.scheduling.service import Reached
 from bookwithme.timezones import is_valid_zone, listed_zones, named_zone, zone_region
+from bookwithme.web import write_limits
 from bookwithme.web.deps import (
     LinkLane,
     PageLane,
@@ -508,6 +509,7 @@ def _book(
     fields: dict[str, str],
 ) -> Response:
     now = utcnow()
+    write_limits.booking_attempt(request, session, now)
     lang = page_language(request)
     gettext = translations(lang).gettext
     bookable = place.find(session, now)
@@ -532,6 +534,7 @@ def _book(
     try:
         if data is None:
             raise InvalidInput(gettext("Please check the fields marked below."))
+        write_limits.booking_for(request, session, data.email, now)
         _, token = bookings.create_booking(session, bookable, data, lang, now, settings)
     except DomainError as exc:
         session.rollback()  # nothing of this attempt is kept

@@ -19,7 +19,7 @@ from bookwithme.bookings import service as bookings
 from bookwithme.calendars import connections
 from bookwithme.calendars.connections import CalendarCreate, list_calendars
 from bookwithme.config import Settings
-from bookwithme.errors import CalendarUnreadable, InvalidInput
+from bookwithme.errors import CalendarUnreadable, InvalidInput, TargetNotAllowed
 from bookwithme.i18n import spans_by_day, when
 from bookwithme.meeting_types import service as meeting_types
 from bookwithme.meeting_types.schemas import (
@@ -363,13 +363,13 @@ def bookings_page(
 
 @router.post("/bookings/{booking_id}/cancel", dependencies=[BookingLane])
 def booking_cancel(
-    booking_id: str, fields: FormFields, user: PageUser, session: SessionDep
+    booking_id: str, fields: FormFields, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     booking = bookings.organizer_booking(session, user, booking_id)
     reason = fields.get("reason", "").strip()
     if len(reason) > 2000:
         raise InvalidInput("The reason can be at most 2,000 characters.")
-    bookings.cancel(session, booking, reason or None, "organizer", utcnow())
+    bookings.cancel(session, booking, reason or None, "organizer", utcnow(), settings)
     return RedirectResponse("/bookings?notice=cancelled", status_code=303)
 
 
@@ -670,7 +670,7 @@ async def calendar_connect(request: Request, fields: FormFields, settings: Setti
     if data is not None:
         try:
             await calendar_reads.connect(request, settings, data, NotSignedIn())
-        except CalendarUnreadable as exc:
+        except (CalendarUnreadable, TargetNotAllowed) as exc:
             errors = {"url": _unreadable(exc)}
         except InvalidInput as exc:
             errors = {"kind": exc.message}
@@ -685,7 +685,7 @@ async def calendar_connect(request: Request, fields: FormFields, settings: Setti
     return await calendar_reads.in_unit(request, page, write=False)
 
 
-def _unreadable(exc: CalendarUnreadable) -> str:
+def _unreadable(exc: CalendarUnreadable | TargetNotAllowed) -> str:
     return str(exc.details[0]["message"]) if exc.details else exc.message
 
 

@@ -31,6 +31,7 @@ from bookwithme.notifications.emails import latest_invitee_email
 from bookwithme.notifications.outbox import question_labels
 from bookwithme.scheduling import service as scheduling
 from bookwithme.timezones import is_valid_zone, known_zones
+from bookwithme.web import write_limits
 from bookwithme.web.deps import ManagePageLane, SessionDep, SettingsDep
 from bookwithme.web.forms import form_fields
 from bookwithme.web.templating import render
@@ -160,6 +161,7 @@ def _invitation(session: Session, settings: Settings, token: str, booking: Booki
         labels=question_labels(mt.questions) if mt else {},
         now=utcnow(),
     )
+    assert email.ics is not None  # booking emails always carry the invitation
     return email.ics
 
 
@@ -395,10 +397,15 @@ def _after(token: str, booking: Booking, fields: dict[str, str], notice: str | N
 
 
 @router.post("/b/{token}/cancel", dependencies=[ManagePageLane])
-def manage_cancel(token: str, fields: FormFields, session: SessionDep) -> Response:
+def manage_cancel(
+    token: str, request: Request, fields: FormFields, session: SessionDep, settings: SettingsDep
+) -> Response:
+    now = utcnow()
+    write_limits.change_attempt(request, session, now)
     booking = bookings.by_manage_token(session, token)
     reason = fields.get("reason", "").strip()[:REASON_MAX] or None
-    bookings.cancel(session, booking, reason, "invitee", utcnow())
+    write_limits.change_of(request, session, booking, now)
+    bookings.cancel(session, booking, reason, "invitee", now, settings)
     return _after(token, booking, fields, "cancelled")
 
 
@@ -406,10 +413,14 @@ def manage_cancel(token: str, fields: FormFields, session: SessionDep) -> Respon
 def manage_reschedule(
     token: str, request: Request, fields: FormFields, session: SessionDep, settings: SettingsDep
 ) -> Response:
+    now = utcnow()
+    write_limits.change_attempt(request, session, now)
     booking = bookings.by_manage_token(session, token)
     start = _parse_start(fields.get("start", ""))
     try:
-        bookings.reschedule(session, booking, start, utcnow(), bookings.manage_url(settings, token))
+        url = bookings.manage_url(settings, token)
+        write_limits.change_of(request, session, booking, now)
+        bookings.reschedule(session, booking, start, now, settings, url)
     except DomainError as exc:
         if exc.status_code != 409:
             raise

@@ -20,7 +20,7 @@ from bookwithme.admin.service import LastAdmin
 from bookwithme.errors import EmailTaken
 from bookwithme.models import Organization, User
 from bookwithme.notifications import admin as outbox
-from bookwithme.web.deps import CurrentAdmin, SessionDep, current_admin
+from bookwithme.web.deps import CurrentAdmin, SessionDep, SettingsDep, current_admin
 from bookwithme.web.openapi import raises
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(current_admin)])
@@ -40,9 +40,12 @@ def list_outbox(
 
 @router.get("/outbox/{message_id}")
 def get_outbox_message(
-    message_id: str, admin: CurrentAdmin, session: SessionDep
+    message_id: str, admin: CurrentAdmin, session: SessionDep, settings: SettingsDep
 ) -> outbox.OutboxDetail:
-    return outbox.get_message(session, admin.organization_id, message_id)
+    """One email, its manage links hidden; a delivered email keeps no body."""
+    return outbox.get_message(
+        session, admin.organization_id, message_id, settings.resolved_secret_key
+    )
 
 
 def _organization(session: SessionDep, admin: User) -> Organization:

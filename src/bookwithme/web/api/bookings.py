@@ -9,10 +9,10 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from bookwithme.bookings import service as bookings
-from bookwithme.bookings.schemas import BookingOut, CancelIn
+from bookwithme.bookings.schemas import BookingDetail, BookingOut, CancelIn
 from bookwithme.models import utcnow
 from bookwithme.web.api.common import DATE_OR_INSTANT, json_in_zone, window, zone_query
-from bookwithme.web.deps import BookingLane, CurrentUser, SessionDep
+from bookwithme.web.deps import BookingLane, CurrentUser, SessionDep, SettingsDep
 
 router = APIRouter(tags=["bookings"])
 
@@ -53,17 +53,22 @@ def list_bookings(
     return json_in_zone(found, tz)
 
 
-@router.get("/bookings/{booking_id}", response_model=BookingOut)
+@router.get("/bookings/{booking_id}", response_model=BookingDetail)
 def get_booking(booking_id: str, user: CurrentUser, session: SessionDep, tz: ZoneDep) -> Response:
-    return json_in_zone(
-        bookings.booking_out(bookings.organizer_booking(session, user, booking_id)), tz
-    )
+    """One booking, with its reminders and their state."""
+    booking = bookings.organizer_booking(session, user, booking_id)
+    return json_in_zone(bookings.booking_detail(session, booking), tz)
 
 
 @router.post("/bookings/{booking_id}/cancel", dependencies=[BookingLane])
 def cancel_booking(
-    booking_id: str, user: CurrentUser, session: SessionDep, body: CancelIn | None = None
-) -> BookingOut:
+    booking_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: CancelIn | None = None,
+) -> BookingDetail:
     booking = bookings.organizer_booking(session, user, booking_id)
     reason = body.reason if body else None
-    return bookings.booking_out(bookings.cancel(session, booking, reason, "organizer", utcnow()))
+    bookings.cancel(session, booking, reason, "organizer", utcnow(), settings)
+    return bookings.booking_detail(session, booking)

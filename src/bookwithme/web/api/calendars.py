@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 
 from bookwithme.calendars import connections
 from bookwithme.calendars.connections import BusyIntervalOut, CalendarCreate, CalendarOut
-from bookwithme.errors import Busy, CalendarUnreadable, InvalidInput, Unauthorized
+from bookwithme.errors import (
+    Busy,
+    CalendarUnreadable,
+    InvalidInput,
+    TargetNotAllowed,
+    Unauthorized,
+)
 from bookwithme.models import CalendarConnection, utcnow
 from bookwithme.web import calendar_reads
 from bookwithme.web.api.common import DATE_OR_INSTANT, ItemList, json_in_zone, window, zone_query
@@ -34,7 +40,7 @@ def list_calendars(user: CurrentUser, session: SessionDep) -> ItemList[CalendarO
 @router.post(
     "/calendars",
     status_code=201,
-    responses=raises(Unauthorized, CalendarUnreadable, Busy),
+    responses=raises(Unauthorized, CalendarUnreadable, TargetNotAllowed, Busy),
 )
 async def connect_calendar(
     body: CalendarCreate, request: Request, settings: SettingsDep
@@ -42,7 +48,9 @@ async def connect_calendar(
     """An ICS feed (``url``) or a CalDAV calendar (``url``, ``username``, ``password``,
     ``write_back``); the password is stored encrypted and never returned. The calendar is
     read once first: an address that does not answer a readable calendar is refused with
-    422 ``calendar_unreadable`` and the reason, and nothing is saved."""
+    422 ``calendar_unreadable`` and the reason, one on a loopback, private, link-local or
+    otherwise non-public network with 422 ``target_not_allowed`` (unless the server allows
+    them), and nothing is saved."""
     connection_id = await calendar_reads.connect(request, settings, body, Unauthorized())
     return await calendar_reads.in_unit(
         request, lambda session: _out(session, connection_id), write=False

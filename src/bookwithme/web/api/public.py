@@ -29,6 +29,7 @@ from bookwithme.errors import (
     LinkExpired,
     LinkRevoked,
     LinkUsed,
+    RateLimited,
     SlotUnavailable,
 )
 from bookwithme.instants import epoch_in_zone
@@ -41,6 +42,7 @@ from bookwithme.scheduling import service as scheduling
 from bookwithme.scheduling.service import Reached
 from bookwithme.scheduling.slots import SlotRules
 from bookwithme.timezones import named_zone
+from bookwithme.web import write_limits
 from bookwithme.web.answer_cache import keep, valid_until
 from bookwithme.web.api.common import json_in_zone, zone_query
 from bookwithme.web.deps import (
@@ -295,7 +297,7 @@ def _created(booking: Booking, token: str, settings: SettingsDep) -> BookingCrea
     "/pages/{page_key}/meeting-types/{type_id}/bookings",
     status_code=201,
     dependencies=[PageLane],
-    responses=raises(SlotUnavailable),
+    responses=raises(SlotUnavailable, RateLimited),
 )
 def book_through_page(
     page_key: str,
@@ -306,8 +308,10 @@ def book_through_page(
     settings: SettingsDep,
 ) -> BookingCreated:
     now = utcnow()
+    write_limits.booking_attempt(request, session, now)
     bookable = bookable_lookup.bookable_through_page(session, page_key, type_id)
     locale = bookings.locale_from(body.locale, request.headers.get("accept-language"))
+    write_limits.booking_for(request, session, body.email, now)
     booking, token = bookings.create_booking(session, bookable, body, locale, now, settings)
     return _created(booking, token, settings)
 
@@ -316,14 +320,16 @@ def book_through_page(
     "/links/{token}/bookings",
     status_code=201,
     dependencies=[LinkLane],
-    responses=raises(SlotUnavailable, *LINK_ERRORS),
+    responses=raises(SlotUnavailable, RateLimited, *LINK_ERRORS),
 )
 def book_through_link(
     token: str, body: BookingCreate, request: Request, session: SessionDep, settings: SettingsDep
 ) -> BookingCreated:
     now = utcnow()
+    write_limits.booking_attempt(request, session, now)
     bookable = bookable_lookup.bookable_through_link(session, token, now)
     locale = bookings.locale_from(body.locale, request.headers.get("accept-language"))
+    write_limits.booking_for(request, session, body.email, now)
     booking, manage_token = bookings.create_booking(session, bookable, body, locale, now, settings)
     return _created(booking, manage_token, settings)
 
@@ -350,20 +356,38 @@ def reschedule_slots(
 @router.post(
     "/bookings/{manage_token}/reschedule",
     dependencies=[ManageLane],
-    responses=raises(SlotUnavailable, BookingCancelled),
+    responses=raises(SlotUnavailable, BookingCancelled, RateLimited),
 )
 def reschedule_booking(
-    manage_token: str, body: RescheduleIn, session: SessionDep, settings: SettingsDep
+    manage_token: str,
+    body: RescheduleIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> BookingOut:
+    now = utcnow()
+    write_limits.change_attempt(request, session, now)
     booking = bookings.by_manage_token(session, manage_token)
     url = bookings.manage_url(settings, manage_token)
-    return bookings.booking_out(bookings.reschedule(session, booking, body.start, utcnow(), url))
+    write_limits.change_of(request, session, booking, now)
+    moved = bookings.reschedule(session, booking, body.start, now, settings, url)
+    return bookings.booking_out(moved)
 
 
-@router.post("/bookings/{manage_token}/cancel", dependencies=[ManageLane])
+@router.post(
+    "/bookings/{manage_token}/cancel", dependencies=[ManageLane], responses=raises(RateLimited)
+)
 def cancel_booking(
-    manage_token: str, session: SessionDep, body: CancelIn | None = None
+    manage_token: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: CancelIn | None = None,
 ) -> BookingOut:
+    now = utcnow()
+    write_limits.change_attempt(request, session, now)
     booking = bookings.by_manage_token(session, manage_token)
     reason = body.reason if body else None
-    return bookings.booking_out(bookings.cancel(session, booking, reason, "invitee", utcnow()))
+    write_limits.change_of(request, session, booking, now)
+    cancelled = bookings.cancel(session, booking, reason, "invitee", now, settings)
+    return bookings.booking_out(cancelled)

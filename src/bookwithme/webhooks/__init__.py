@@ -1,0 +1,1 @@
+"""Webhooks: organizers' URLs told of booking changes (SPEC 2.9)."""

@@ -1,0 +1,241 @@
+"""Webhook subscriptions (SPEC 2.9): what an organizer's URLs are told, and when.
+
+A booking change writes one delivery per subscription that wants the event, in the change's
+own transaction, each with a ``webhook`` job (``webhooks/delivery.py`` sends it)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bookwithme import jobs
+from bookwithme.errors import InvalidInput, NotFound
+from bookwithme.instants import UTCInstant
+from bookwithme.lookup import parse_id
+from bookwithme.models import User, WebhookDelivery, WebhookSubscription
+from bookwithme.secrets_box import WEBHOOK_SECRETS, seal
+from bookwithme.targets import check_url
+from bookwithme.validation import Flag, PatchModel
+
+WEBHOOK_JOB = "webhook"
+BookingEvent = Literal["booking.created", "booking.rescheduled", "booking.cancelled"]
+EVENTS: tuple[str, ...] = ("booking.created", "booking.rescheduled", "booking.cancelled")
+TEST_EVENT = "webhook.test"
+MAX_SUBSCRIPTIONS = 20
+RECENT_DELIVERIES = 50
+
+Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Events = Annotated[list[BookingEvent], Field(min_length=1, max_length=len(EVENTS))]
+
+
+def _distinct(events: list[str] | None) -> list[str] | None:
+    if events is not None and len(set(events)) != len(events):
+        raise ValueError("an event is listed twice")
+    return events
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: Url
+    events: Events = ["booking.created", "booking.rescheduled", "booking.cancelled"]
+
+    _events = field_validator("events")(_distinct)
+
+
+class WebhookUpdate(PatchModel):
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    url: Url | None = None
+    events: Events | None = None
+    active: Flag | None = None
+
+    _events = field_validator("events")(_distinct)
+
+
+class WebhookOut(BaseModel):
+    id: uuid.UUID
+    url: str
+    events: list[str]
+    active: bool
+    created_at: UTCInstant
+    disabled_reason: str | None
+
+
+class WebhookCreated(WebhookOut):
+    secret: str
+
+
+class DeliveryOut(BaseModel):
+    id: uuid.UUID
+    event: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: UTCInstant | None
+    delivered_at: UTCInstant | None
+    created_at: UTCInstant
+
+
+def webhook_out(subscription: WebhookSubscription) -> WebhookOut:
+    return WebhookOut.model_validate(subscription, from_attributes=True)
+
+
+def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
+    return DeliveryOut.model_validate(delivery, from_attributes=True)
+
+
+def _checked_url(url: str, allow_private: bool) -> str:
+    if not url.lower().startswith(("https://", "http://")):
+        raise InvalidInput(
+            "url: a webhook needs an http:// or https:// address",
+            details=[{"field": "url", "message": "needs an http:// or https:// address"}],
+        )
+    check_url(url, allow_private)  # TargetNotAllowed: 422 target_not_allowed
+    return url
+
+
+def new_secret() -> str:
+    """``whsec_`` and the base64 of 24 random bytes, as Standard Webhooks secrets are."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def list_webhooks(session: Session, user: User) -> list[WebhookSubscription]:
+    return list(
+        session.scalars(
+            select(WebhookSubscription)
+            .where(WebhookSubscription.user_id == user.id)
+            .order_by(WebhookSubscription.created_at)
+        )
+    )
+
+
+def get_webhook(session: Session, user: User, webhook_id: str) -> WebhookSubscription:
+    parsed = parse_id(webhook_id)
+    subscription = session.get(WebhookSubscription, parsed) if parsed else None
+    if subscription is None or subscription.user_id != user.id:
+        raise NotFound("No webhook with this id.")
+    return subscription
+
+
+def create_webhook(
+    session: Session, user: User, data: WebhookCreate, *, secret_key: str, allow_private: bool
+) -> tuple[WebhookSubscription, str]:
+    """The new subscription and its secret (shown once, kept encrypted)."""
+    if len(list_webhooks(session, user)) >= MAX_SUBSCRIPTIONS:
+        raise InvalidInput(f"An account can have at most {MAX_SUBSCRIPTIONS} webhooks.")
+    secret = new_secret()
+    subscription = WebhookSubscription(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        url=_checked_url(data.url, allow_private),
+        events=list(data.events),
+        secret_sealed=seal(secret_key, secret, WEBHOOK_SECRETS),
+        active=True,
+    )
+    session.add(subscription)
+    session.flush()
+    return subscription, secret
+
+
+def update_webhook(
+    session: Session, subscription: WebhookSubscription, data: WebhookUpdate, *, allow_private: bool
+) -> WebhookSubscription:
+    changes = data.changes()
+    if "url" in changes:
+        subscription.url = _checked_url(changes["url"], allow_private)
+    if "events" in changes:
+        subscription.events = list(changes["events"])
+    if "active" in changes:
+        subscription.active = changes["active"]
+        if subscription.active:  # turned on again: a fresh start
+            subscription.failing_since = None
+            subscription.disabled_reason = None
+    session.flush()
+    return subscription
+
+
+def delete_webhook(session: Session, subscription: WebhookSubscription) -> None:
+    session.delete(subscription)  # its deliveries go with it; their jobs find nothing
+    session.flush()
+
+
+def recent_deliveries(
+    session: Session, subscription: WebhookSubscription, limit: int = RECENT_DELIVERIES
+) -> list[WebhookDelivery]:
+    return list(
+        session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.subscription_id == subscription.id)
+            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id)
+            .limit(limit)
+        )
+    )
+
+
+def _deliver(
+    session: Session,
+    subscription: WebhookSubscription,
+    event: str,
+    data: dict[str, Any],
+    now: datetime,
+) -> WebhookDelivery:
+    body = json.dumps(
+        {"type": event, "timestamp": now.isoformat().replace("+00:00", "Z"), "data": data},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    delivery = WebhookDelivery(
+        id=uuid.uuid4(),
+        subscription_id=subscription.id,
+        event=event,
+        message_id=f"msg_{uuid.uuid4().hex}",
+        body=body,
+        status="pending",
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    jobs.enqueue(session, WEBHOOK_JOB, str(delivery.id), run_at=now)
+    return delivery
+
+
+def emit(
+    session: Session, organizer_id: uuid.UUID, event: str, data: dict[str, Any], now: datetime
+) -> int:
+    """In the transaction of the change: one delivery to each of the organizer's active
+    subscriptions to ``event``; returns how many."""
+    subscriptions = session.scalars(
+        select(WebhookSubscription).where(
+            WebhookSubscription.user_id == organizer_id, WebhookSubscription.active.is_(True)
+        )
+    )
+    count = 0
+    for subscription in subscriptions:
+        if event in subscription.events:
+            _deliver(session, subscription, event, data, now)
+            count += 1
+    return count
+
+
+def send_test(
+    session: Session, subscription: WebhookSubscription, now: datetime
+) -> WebhookDelivery:
+    """A ``webhook.test`` delivery, signed like any other, to check a receiver."""
+    return _deliver(
+        session,
+        subscription,
+        TEST_EVENT,
+        {"webhook_id": str(subscription.id), "message": "A test delivery from bookwithme."},
+        now,
+    )
