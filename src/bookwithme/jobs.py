@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, event, exists, or_, select, update
+from sqlalchemy import and_, case, delete, event, exists, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -175,7 +175,9 @@ def enqueue(
     new_time = stmt.excluded.run_at
     statement = stmt.on_conflict_do_update(
         index_elements=[Job.kind, Job.key],
-        index_where=Job.status == "queued",
+        # Spelled as the index is: PostgreSQL matches the predicate's text, and a bound
+        # parameter stops matching once psycopg prepares the statement.
+        index_where=text("status = 'queued'"),
         set_={
             "payload": stmt.excluded.payload,
             "run_at": new_time

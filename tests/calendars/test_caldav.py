@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.config import Settings
-from bookwithme.models import Booking, CalendarConnection
+from bookwithme.models import Booking, BookingCalendarEvent, CalendarConnection
 from tests.bookings.test_booking_api import at
 from tests.calendars.test_calendar_sync import hours, ics, monday_at
 from tests.factories import create_account
@@ -200,3 +201,57 @@ def test_bookings_are_written_back_moved_and_removed(
     ada.client.post(f"{manage}/cancel")
     assert run_due(session_factory, settings, ["calendar.write_back"]).count("done") == 1
     assert events() == []
+
+
+def test_two_workers_never_write_one_booking_twice(
+    ada: Organizer,
+    radicale: radicale_server.Radicale,
+    work_calendar: Any,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+) -> None:
+    """Several workers at once (several processes on PostgreSQL): the calendar's write-back
+    job is taken by one of them, so each booking becomes exactly one event."""
+    ada.client.post(
+        "/api/v1/calendars",
+        json={
+            "kind": "caldav",
+            "name": "Radicale",
+            "url": radicale.url + "/ada/work/",
+            "username": radicale.username,
+            "password": radicale.password,
+            "write_back": True,
+        },
+        headers=ada.account.headers,
+    )
+    monday = next_monday()
+    for hour in (9, 11, 14):
+        booked = ada.client.post(
+            f"/api/v1/public/pages/{ada.key}/meeting-types/{ada.t30}/bookings",
+            json={
+                "start": at(monday, hour),
+                "name": "Grace Hopper",
+                "email": "grace@example.com",
+                "time_zone": "UTC",
+            },
+        )
+        assert booked.status_code == 201
+    ran: dict[str, list[str | None]] = {}
+    start = threading.Barrier(3)
+
+    def worker(name: str) -> None:
+        start.wait()
+        ran[name] = run_due(session_factory, settings, ["calendar.write_back"], worker=name)
+
+    threads = [threading.Thread(target=worker, args=(f"w{n}",)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(status for statuses in ran.values() for status in statuses) == ["done"]
+    uids = [
+        str(Calendar.from_ical(e.data).walk("VEVENT")[0]["UID"]) for e in work_calendar.events()
+    ]
+    assert len(uids) == 3 and len(set(uids)) == 3
+    with session_factory() as session:
+        assert len(session.scalars(select(BookingCalendarEvent)).all()) == 3
