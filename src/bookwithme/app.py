@@ -25,6 +25,7 @@ from bookwithme.web import (
     pages_invitee,
     pages_organizer,
     pages_public,
+    pages_webhooks,
 )
 from bookwithme.web.admission import Admission
 from bookwithme.web.answer_cache import AnswerCache, ResponseCache
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(pages_accounts.router)
     app.include_router(pages_organizer.router)
+    app.include_router(pages_webhooks.router)
     app.include_router(pages_admin.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

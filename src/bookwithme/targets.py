@@ -109,18 +109,17 @@ def check_url(url: str, allow_private: bool) -> None:
     now passes: a request to it fails anyway, and each connection is checked when made."""
     try:
         parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        host = port = None
-        parts = urlsplit("")
-    if parts.scheme not in ("http", "https") or not host:
+        scheme, host, port = parts.scheme, parts.hostname, parts.port
+    except ValueError:  # a port that is not a number, a bracket left open
+        scheme, host, port = "", None, None
+    if scheme not in ("http", "https") or not host:
         raise InvalidInput(
             f"url: {NOT_A_WEB_ADDRESS}", details=[{"field": "url", "message": NOT_A_WEB_ADDRESS}]
         )
     if allow_private:
         return
     try:
-        records = getaddrinfo(host, port or (443 if parts.scheme == "https" else 80))
+        records = getaddrinfo(host, port or (443 if scheme == "https" else 80))
     except (OSError, UnicodeError):
         return
     refuse_unless_public(records)
@@ -176,12 +175,12 @@ class CheckedTransport(httpx.HTTPTransport):
         ssl_context = httpx.create_ssl_context()
         super().__init__(verify=ssl_context)
         # httpx has no public way to give its transport a network backend: its pool is
-        # replaced by the one it would have made (httpx's defaults), with the checked backend.
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        # replaced by the one it would have made (httpx's default limits), with the checked
+        # backend.
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
+            max_connections=100,
+            max_keepalive_connections=20,
             keepalive_expiry=5.0,
             network_backend=CheckedBackend(allow_private),
         )

@@ -69,8 +69,8 @@ def accepts_schema_valid_data(ctx: Any, response: Any, case: Any) -> bool | None
     except RejectedPositiveData:
         if response.status_code == 422:
             error = response.json()["error"]
-            if error["code"] == "calendar_unreadable":
-                return None  # what an address answers is beyond any schema
+            if error["code"] in ("calendar_unreadable", "target_not_allowed"):
+                return None  # what an address answers, or where it leads, is beyond any schema
             details = error.get("details") or []
             if details and all(_BEYOND.search(d["message"]) for d in details):
                 return None

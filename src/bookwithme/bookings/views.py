@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -51,3 +54,21 @@ def booking_detail(session: Session, booking: Booking) -> BookingDetail:
             for r in rows
         ],
     )
+
+
+def reminders_of_bookings(
+    session: Session, booking_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[BookingReminder]]:
+    """The reminders of several bookings (a page of a list) in one query, each booking's in
+    the order they are due."""
+    found: dict[uuid.UUID, list[BookingReminder]] = {}
+    if not booking_ids:
+        return found
+    rows = session.scalars(
+        select(BookingReminder)
+        .where(BookingReminder.booking_id.in_(list(booking_ids)))
+        .order_by(BookingReminder.due_at, BookingReminder.recipient)
+    )
+    for row in rows:
+        found.setdefault(row.booking_id, []).append(row)
+    return found

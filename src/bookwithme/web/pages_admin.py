@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from bookwithme.admin import service
+from bookwithme.admin import jobs, service
 from bookwithme.admin.policy import organization_reasons
 from bookwithme.admin.schemas import OrgPatch, UserCreate, UserPatch
 from bookwithme.errors import DomainError, Forbidden
 from bookwithme.models import Organization, User
+from bookwithme.models.job import JOB_STATUSES
 from bookwithme.models.organization import PERSONAL_BOOKINGS_APP
 from bookwithme.notifications import admin as outbox
 from bookwithme.timezones import known_zones
@@ -31,6 +33,7 @@ def page_admin(user: PageUser) -> User:
 
 
 PageAdmin = Annotated[User, Depends(page_admin)]
+FormFields = Annotated[dict[str, str], Depends(form_fields)]
 router = APIRouter(
     prefix="/admin",
     include_in_schema=False,
@@ -65,9 +68,66 @@ def outbox_message_page(
     return render(request, "admin/outbox_message.html", {"message": message})
 
 
+# --- Background jobs -----------------------------------------------------------------
+
+JOB_NOTICES = {
+    "queued": "The job is queued again, to run as soon as a worker is free.",
+    "cancelled": "A job for the same thing was already waiting; it does this work, so this "
+    "one is closed.",
+}
+
+
+@router.get("/jobs")
+def jobs_page(
+    request: Request,
+    admin: PageAdmin,
+    session: SessionDep,
+    status: jobs.JobStatus | None = None,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    notice: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    # Every job, whatever organization it serves: see ``admin/jobs.py``.
+    kind = kind or None
+    found = jobs.list_jobs(session, status, kind, cursor)
+
+    def url(with_status: str | None, after: str | None = None) -> str:
+        """This page with another status filter (and the same kind), or its next page."""
+        query = {"status": with_status, "kind": kind, "cursor": after}
+        kept = urlencode({k: v for k, v in query.items() if v})
+        return f"/admin/jobs?{kept}" if kept else "/admin/jobs"
+
+    return render(
+        request,
+        "admin/jobs.html",
+        {
+            "page": found,
+            "status": status,
+            "kind": kind,
+            "url": url,
+            "counts": jobs.counts(session),
+            "kinds": jobs.kinds(session),
+            "kind_labels": jobs.KIND_LABELS,
+            "notice": JOB_NOTICES.get(notice or ""),
+        },
+    )
+
+
+@router.post("/jobs/{job_id}/retry")
+def jobs_retry(job_id: str, fields: FormFields, admin: PageAdmin, session: SessionDep) -> Response:
+    organization = session.get_one(Organization, admin.organization_id)
+    retried = jobs.retry(session, organization, admin.email, admin.id, job_id)
+    # Back to the list as it was filtered.
+    back = {"notice": retried.status}
+    if fields.get("status") in JOB_STATUSES:
+        back["status"] = fields["status"]
+    if fields.get("kind"):
+        back["kind"] = fields["kind"][:40]
+    return RedirectResponse(f"/admin/jobs?{urlencode(back)}", status_code=303)
+
+
 # --- Settings ---------------------------------------------------------------------
 
-FormFields = Annotated[dict[str, str], Depends(form_fields)]
 APPS_CHOICES = {"default": None, "on": True, "off": False}
 POLICY_CHOICES = {"none": None, "allow": "EnforceAllowList", "block": "EnforceBlockList"}
 NOTICES = {
@@ -119,6 +179,7 @@ def _settings_page(
             "audit": entries,
             "more_audit": next_cursor,
             "zones": sorted(known_zones()),
+            "dead_jobs": jobs.dead_count(session),
             "notice": NOTICES.get(notice or ""),
             "error": error,
         },

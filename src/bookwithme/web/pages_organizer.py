@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from bookwithme.admin.policy import personal_bookings_status
 from bookwithme.bookings import service as bookings
+from bookwithme.bookings.views import reminders_of_bookings
 from bookwithme.calendars import connections
 from bookwithme.calendars.connections import CalendarCreate, list_calendars
 from bookwithme.config import Settings
@@ -24,6 +25,7 @@ from bookwithme.i18n import spans_by_day, when
 from bookwithme.meeting_types import service as meeting_types
 from bookwithme.meeting_types.schemas import (
     MAX_QUESTIONS,
+    MAX_REMINDERS,
     MeetingTypeCreate,
     MeetingTypeUpdate,
     PageUpdate,
@@ -35,6 +37,7 @@ from bookwithme.scheduling import store
 from bookwithme.scheduling.schedules import WEEKDAYS, ScheduleData
 from bookwithme.timezones import known_zones
 from bookwithme.web import calendar_reads
+from bookwithme.web import reminders as reminder_form
 from bookwithme.web.api.calendars import BUSY_DAYS
 from bookwithme.web.deps import BookingLane, NotSignedIn, PageUser, SessionDep, SettingsDep
 from bookwithme.web.errors import summarize
@@ -338,11 +341,20 @@ def bookings_page(
         mt.id: {q["id"]: q["label"] for q in mt.questions}
         for mt in session.scalars(select(MeetingType).where(MeetingType.id.in_(type_ids)))
     }
+    reminders = reminders_of_bookings(session, [b.id for b in found])
     rows = [
         {
             "booking": b,
             "when": when(b.start_at, zone, "en"),
             "labels": questions.get(b.meeting_type_id, {}) if b.meeting_type_id else {},
+            "reminders": [
+                {
+                    "line": reminder_form.line(r.minutes_before, r.recipient),
+                    "status": r.status,
+                    "hint": reminder_form.STATUS_HINTS.get(r.status, ""),
+                }
+                for r in reminders.get(b.id, [])
+            ],
         }
         for b in found
     ]
@@ -448,6 +460,9 @@ def _type_changes(fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, str
         },
     }
     changes["questions"] = _questions_from(fields)
+    if "r0_amount" in fields:  # a form without the reminder rows leaves them as they are
+        changes["reminders"], reminder_errors, _ = reminder_form.read(fields)
+        errors.update(reminder_errors)
     for name in TYPE_NUMBERS + OPTIONAL_NUMBERS:
         text = fields.get(name, "").strip()
         if not text and name in OPTIONAL_NUMBERS:
@@ -483,6 +498,11 @@ def _type_page(
             "values": values,
             "question_rows": _question_rows(values["questions"]),
             "question_kinds": QUESTION_KINDS,
+            "reminder_rows": values.get("reminder_rows")
+            or reminder_form.rows_of(values.get("reminders") or []),
+            "reminder_units": tuple(reminder_form.UNITS),
+            "reminder_recipients": reminder_form.RECIPIENTS,
+            "max_reminders": MAX_REMINDERS,
             "errors": errors or {},
             "links": links,
             "new_link": new_link,
@@ -540,12 +560,16 @@ def type_save(
         key = "location_details" if field == "location.details" else key
         if key.startswith("questions"):
             key, message = "questions", f"{field}: {message}"
+        if key.startswith("reminders"):
+            key = "reminders"
         errors.setdefault(key, message)
     if data is None:
         values = {**_type_values(mt), **{k: fields.get(k, "") for k in fields}}
         values["active"] = "active" in fields
         values["add_online_meeting"] = "add_online_meeting" in fields
         values["questions"] = changes["questions"]
+        if "r0_amount" in fields:
+            values["reminder_rows"] = reminder_form.read(fields)[2]
         return _type_page(request, session, settings, mt, values, errors, status_code=422)
     meeting_types.update_type(session, user, mt, data)
     return RedirectResponse(f"/meeting-types/{mt.id}?notice=saved", status_code=303)

@@ -17,6 +17,7 @@ from datetime import datetime
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from bookwithme import proxies
 from bookwithme.bookings import limits
 from bookwithme.db import begin_immediate
 from bookwithme.models import Booking
@@ -28,9 +29,12 @@ def enabled(request: Request) -> bool:
 
 
 def _attempt(request: Request, session: Session, limit: limits.Limit, now: datetime) -> None:
-    if not enabled(request):
+    address = client_address(request)
+    if not enabled(request) or address == proxies.UNKNOWN:
+        # No address (a Unix socket without a proxy header): counting every such request
+        # as one machine would limit the whole site; the other keys still apply.
         return
-    limits.take_for_address(session, limit, client_address(request), now)
+    limits.take_for_address(session, limit, address, now)
     session.commit()  # counted, whatever the route does next
     begin_immediate(session)
 

@@ -12,11 +12,12 @@ every connection, redirects included (``targets.py``).
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
@@ -28,18 +29,22 @@ from bookwithme.i18n import translations
 from bookwithme.models import User, WebhookDelivery, WebhookSubscription, utcnow
 from bookwithme.notifications.emails import Email
 from bookwithme.notifications.outbox import enqueue_email
-from bookwithme.secrets_box import WEBHOOK_SECRETS, unseal
+from bookwithme.secrets_box import WEBHOOK_SECRETS, SecretUnreadable, unseal
 from bookwithme.targets import public_client
-from bookwithme.webhooks.service import WEBHOOK_JOB
+from bookwithme.webhooks.service import TEST_EVENT, WEBHOOK_JOB
 
 log = logging.getLogger("bookwithme.webhooks")
 
 TIMEOUT = 10.0  # seconds for the receiver to answer
 FIRST_RETRY = timedelta(seconds=20)  # shortened at random by up to half: within 30 s
 LONGEST_RETRY = timedelta(hours=4)
-GIVE_UP_AFTER = timedelta(days=3)  # a delivery is retried this long (at least 24 hours)
 TURN_OFF_AFTER = timedelta(days=3)  # failing this long turns the subscription off
+# A delivery is retried this long (at least 24 hours). Longer than TURN_OFF_AFTER by the
+# longest delay, so that the last attempt of a delivery that never gets through comes after
+# the three days: a webhook called once, to a receiver that is gone, is turned off too.
+GIVE_UP_AFTER = TURN_OFF_AFTER + LONGEST_RETRY
 ANSWER_KEPT = 300  # characters of a failed answer's body kept in last_error
+OFF_BEFORE_SENT = "The webhook was turned off before this could be delivered."
 
 
 class AttemptFailed(Exception):
@@ -64,6 +69,40 @@ def _record(
         delivery.last_error = error
 
 
+def _answer_start(response: httpx.Response, deadline: float) -> str:
+    """The start of a failed answer's body, for ``last_error``: never more than a few
+    kilobytes of it, nor read past ``deadline`` (a receiver that trickles its body)."""
+    kept = b""
+    for chunk in response.iter_bytes():
+        kept += chunk
+        if len(kept) >= ANSWER_KEPT * 4 or time.monotonic() > deadline:
+            break
+    return kept.decode("utf-8", errors="replace")[:ANSWER_KEPT].strip()
+
+
+def _post(
+    client: httpx.Client, url: str, body: str, headers: dict[str, str]
+) -> tuple[int | None, str | None]:
+    """One attempt: the receiver's status code (None: no answer) and what went wrong (None:
+    a 2xx). The answer's body is not read, but for the start of a failure's."""
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        with client.stream("POST", url, content=body.encode(), headers=headers) as response:
+            status_code = response.status_code
+            if 200 <= status_code < 300:
+                return status_code, None
+            answer = _answer_start(response, deadline)
+            return status_code, f"The receiver answered {status_code}" + (
+                f": {answer}" if answer else "."
+            )
+    except TargetNotAllowed as exc:
+        return None, str(exc)
+    except httpx.TimeoutException:
+        return None, f"The receiver did not answer within {TIMEOUT:.0f} seconds."
+    except httpx.HTTPError as exc:
+        return None, f"The receiver could not be reached ({type(exc).__name__}: {exc})."
+
+
 def _deliver(context: jobs.JobContext) -> None:
     delivery_id = uuid.UUID(context.job.key)
     with context.factory() as reader:
@@ -71,35 +110,31 @@ def _deliver(context: jobs.JobContext) -> None:
         if delivery is None or delivery.status != "pending":
             return
         subscription = reader.get_one(WebhookSubscription, delivery.subscription_id)
-        if not subscription.active:
-            raise jobs.Permanent("The webhook was turned off before this could be delivered.")
+        # A test goes even to a webhook that is off: that is how to check a receiver
+        # before turning it on again.
+        turned_off = not subscription.active and delivery.event != TEST_EVENT
         url, body, message_id = subscription.url, delivery.body, delivery.message_id
-        secret = unseal(
-            context.settings.resolved_secret_key, subscription.secret_sealed, WEBHOOK_SECRETS
-        )
+        sealed = subscription.secret_sealed
+    if turned_off:  # nothing is sent, and that is no attempt
+        with session_scope(context.factory, write=True) as session:
+            context.hold(session)
+            _give_up(session, delivery_id, OFF_BEFORE_SENT)
+        return
+    try:
+        secret = unseal(context.settings.resolved_secret_key, sealed, WEBHOOK_SECRETS)
+    except SecretUnreadable:
+        raise jobs.Permanent(
+            "The webhook's secret cannot be read with this SECRET_KEY: delete the webhook "
+            "and add it again."
+        ) from None
     timestamp = utcnow()
-    signature = Webhook(secret).sign(message_id, timestamp, body)
     headers = {
         "content-type": "application/json",
         "webhook-id": message_id,
         "webhook-timestamp": str(int(timestamp.timestamp())),
-        "webhook-signature": signature,
+        "webhook-signature": Webhook(secret).sign(message_id, timestamp, body),
     }
-    client: httpx.Client = context.state
-    status_code: int | None = None
-    try:
-        response = client.post(url, content=body.encode(), headers=headers)
-        status_code = response.status_code
-        error = None
-        if not 200 <= status_code < 300:
-            answer = response.text[:ANSWER_KEPT].strip()
-            error = f"The receiver answered {status_code}" + (f": {answer}" if answer else ".")
-    except TargetNotAllowed as exc:
-        error = str(exc)
-    except httpx.TimeoutException:
-        error = f"The receiver did not answer within {TIMEOUT:.0f} seconds."
-    except httpx.HTTPError as exc:
-        error = f"The receiver could not be reached ({type(exc).__name__}: {exc})."
+    status_code, error = _post(context.state, url, body, headers)
     now = utcnow()
     with session_scope(context.factory, write=True) as session:
         context.hold(session)
@@ -113,6 +148,14 @@ def _deliver(context: jobs.JobContext) -> None:
             session.get_one(WebhookSubscription, delivered.subscription_id).failing_since = None
     if error is not None:
         raise AttemptFailed(error)
+
+
+def _give_up(session: Session, delivery_id: uuid.UUID, error: str) -> None:
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is not None and delivery.status == "pending":
+        delivery.status = "failed"
+        delivery.next_attempt_at = None
+        delivery.last_error = error
 
 
 def _failed(
@@ -144,6 +187,19 @@ def _turn_off(
     subscription.disabled_reason = (
         "Turned off after every delivery failed for 3 days. Turn it on again once the "
         "receiver answers."
+    )
+    # What still waits is not sent either (its jobs find it failed and end).
+    session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.subscription_id == subscription.id,
+            WebhookDelivery.status == "pending",
+        )
+        .values(
+            status="failed",
+            next_attempt_at=None,
+            last_error=func.coalesce(WebhookDelivery.last_error, OFF_BEFORE_SENT),
+        )
     )
     organizer = session.get_one(User, subscription.user_id)
     _ = translations(organizer.locale).gettext

@@ -9,6 +9,7 @@ import base64
 import json
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bookwithme import jobs
-from bookwithme.errors import InvalidInput, NotFound
+from bookwithme.errors import InvalidInput, NotFound, TargetNotAllowed
 from bookwithme.instants import UTCInstant
 from bookwithme.lookup import parse_id
 from bookwithme.models import User, WebhookDelivery, WebhookSubscription
@@ -94,14 +95,28 @@ def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
     return DeliveryOut.model_validate(delivery, from_attributes=True)
 
 
-def _checked_url(url: str, allow_private: bool) -> str:
+def check_target(url: str, allow_private: bool) -> str:
+    """``url`` if a webhook may be sent there: an http(s) address whose host is not on a
+    private network (``TargetNotAllowed``, 422 ``target_not_allowed``) unless the server
+    allows those. It looks the host up: routes call it before their transaction, so that a
+    slow name server never holds the database (SQLite's write lock) meanwhile."""
     if not url.lower().startswith(("https://", "http://")):
         raise InvalidInput(
             "url: a webhook needs an http:// or https:// address",
             details=[{"field": "url", "message": "needs an http:// or https:// address"}],
         )
-    check_url(url, allow_private)  # TargetNotAllowed: 422 target_not_allowed
+    try:
+        check_url(url, allow_private)
+    except TargetNotAllowed as exc:
+        raise TargetNotAllowed(
+            f"url: {exc.message}", details=[{"field": "url", "message": exc.message}]
+        ) from None
     return url
+
+
+def _events(events: Sequence[str]) -> list[str]:
+    """In the order of ``EVENTS``, whatever order they were given in."""
+    return [event for event in EVENTS if event in events]
 
 
 def new_secret() -> str:
@@ -128,17 +143,25 @@ def get_webhook(session: Session, user: User, webhook_id: str) -> WebhookSubscri
 
 
 def create_webhook(
-    session: Session, user: User, data: WebhookCreate, *, secret_key: str, allow_private: bool
+    session: Session,
+    user: User,
+    data: WebhookCreate,
+    *,
+    secret_key: str,
+    allow_private: bool,
+    target_checked: bool = False,
 ) -> tuple[WebhookSubscription, str]:
-    """The new subscription and its secret (shown once, kept encrypted)."""
+    """The new subscription and its secret (shown once, kept encrypted). ``target_checked``:
+    the caller has just passed ``data.url`` through ``check_target``."""
     if len(list_webhooks(session, user)) >= MAX_SUBSCRIPTIONS:
         raise InvalidInput(f"An account can have at most {MAX_SUBSCRIPTIONS} webhooks.")
+    url = data.url if target_checked else check_target(data.url, allow_private)
     secret = new_secret()
     subscription = WebhookSubscription(
         id=uuid.uuid4(),
         user_id=user.id,
-        url=_checked_url(data.url, allow_private),
-        events=list(data.events),
+        url=url,
+        events=_events(data.events),
         secret_sealed=seal(secret_key, secret, WEBHOOK_SECRETS),
         active=True,
     )
@@ -148,13 +171,19 @@ def create_webhook(
 
 
 def update_webhook(
-    session: Session, subscription: WebhookSubscription, data: WebhookUpdate, *, allow_private: bool
+    session: Session,
+    subscription: WebhookSubscription,
+    data: WebhookUpdate,
+    *,
+    allow_private: bool,
+    target_checked: bool = False,
 ) -> WebhookSubscription:
     changes = data.changes()
     if "url" in changes:
-        subscription.url = _checked_url(changes["url"], allow_private)
+        url = changes["url"]
+        subscription.url = url if target_checked else check_target(url, allow_private)
     if "events" in changes:
-        subscription.events = list(changes["events"])
+        subscription.events = _events(changes["events"])
     if "active" in changes:
         subscription.active = changes["active"]
         if subscription.active:  # turned on again: a fresh start

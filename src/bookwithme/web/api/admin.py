@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from bookwithme.admin import service
+from bookwithme.admin import jobs, service
 from bookwithme.admin.schemas import (
     AdminUserOut,
     AuditEntryOut,
@@ -46,6 +46,29 @@ def get_outbox_message(
     return outbox.get_message(
         session, admin.organization_id, message_id, settings.resolved_secret_key
     )
+
+
+@router.get("/jobs")
+def list_jobs(
+    session: SessionDep,
+    status: jobs.JobStatus | None = None,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = jobs.PAGE_SIZE,
+) -> jobs.JobPage:
+    """The background jobs, newest first: what waits, runs, ended, or is dead (failed too
+    often to be tried again, with its last error). Jobs belong to no organization: a
+    self-hosted deployment has one, and its administrators see them all."""
+    return jobs.list_jobs(session, status, kind, cursor, limit)
+
+
+@router.post("/jobs/{job_id}/retry", responses=raises(jobs.JobNotDead))
+def retry_job(job_id: str, admin: CurrentAdmin, session: SessionDep) -> jobs.JobItem:
+    """Queue a dead job again, to run at once (409 ``job_not_dead`` for any other job). If
+    a job for the same thing waits already, that one does the work and this one answers
+    ``cancelled``."""
+    organization = _organization(session, admin)
+    return jobs.retry(session, organization, admin.email, admin.id, job_id)
 
 
 def _organization(session: SessionDep, admin: User) -> Organization:
