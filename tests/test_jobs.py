@@ -185,21 +185,20 @@ def test_the_database_refuses_two_running_jobs_of_one_key(
     session_factory: sessionmaker[Session],
 ) -> None:
     now = utcnow()
-    with pytest.raises(IntegrityError):
-        with session_scope(session_factory, write=True) as session:
-            for worker in ("w1", "w2"):
-                session.add(
-                    Job(
-                        id=uuid.uuid4(),
-                        kind=KIND,
-                        key="k",
-                        status="running",
-                        locked_by=worker,
-                        locked_until=now + LEASE,
-                        payload={},
-                    )
+    with pytest.raises(IntegrityError), session_scope(session_factory, write=True) as session:
+        for worker in ("w1", "w2"):
+            session.add(
+                Job(
+                    id=uuid.uuid4(),
+                    kind=KIND,
+                    key="k",
+                    status="running",
+                    locked_by=worker,
+                    locked_until=now + LEASE,
+                    payload={},
                 )
-                session.flush()
+            )
+            session.flush()
 
 
 def test_workers_claiming_at_once_share_the_jobs_without_overlap(

@@ -6,15 +6,24 @@ answers."""
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import socket
+import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import niquests
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from bookwithme import targets
 from bookwithme.calendars.base import SourceError
@@ -258,6 +267,75 @@ def test_a_redirect_to_the_loopback_is_refused(
     # Allowed, the same redirect is followed: it was the check that stopped it.
     assert fetch_with_httpx(public_looking.url, allow_private=True).content == server.body
     assert server.requests == ["/internal"]
+
+
+def self_signed(folder: Path, name: str) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def test_tls_still_checks_the_name_in_the_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection goes to the checked address, and the certificate is still checked
+    against the name that was typed."""
+    cert_file, key_file = self_signed(tmp_path, "calendar.example.com")
+
+    class Hello(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "5")
+            self.end_headers()
+            self.wfile.write(b"hello")
+
+    try:
+        https = ThreadingHTTPServer(("127.0.0.2", 0), Hello)
+    except OSError:
+        pytest.skip("127.0.0.2 cannot be listened on here")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    https.socket = context.wrap_socket(https.socket, server_side=True)
+    threading.Thread(target=https.serve_forever, args=(0.05,), daemon=True).start()
+    port = https.server_address[1]
+    real = targets.is_public_address
+    monkeypatch.setattr(targets, "is_public_address", lambda ip: str(ip) == "127.0.0.2" or real(ip))
+    monkeypatch.setattr(
+        targets, "getaddrinfo", lambda host, port, *args: dns("127.0.0.2")(host, port)
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # trust the test's certificate
+    try:
+        assert fetch_with_httpx(f"https://calendar.example.com:{port}/").text == "hello"
+        with pytest.raises(httpx.ConnectError, match="Hostname mismatch"):
+            fetch_with_httpx(f"https://another.example.com:{port}/")
+    finally:
+        https.shutdown()
+        https.server_close()
 
 
 def test_redirects_are_followed_five_times_at_most(server: LocalServer) -> None:
