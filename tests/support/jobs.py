@@ -27,10 +27,8 @@ def run_due(
     statuses = []
     for job in jobs.claim(factory, kinds, worker, limit, now):
         kind = jobs.REGISTRY[job.kind]
-        if state is None and kind.setup is not None:
-            resource = kind.setup(settings)
-        else:
-            resource = state
+        own = state is None and kind.setup is not None
+        resource = kind.setup(settings) if own and kind.setup else state
         context = jobs.JobContext(job, factory, settings, worker, kind.lease, resource)
         try:
             statuses.append(jobs.run(context, now))
