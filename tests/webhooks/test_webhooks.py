@@ -194,6 +194,8 @@ def test_subscribe_read_change_and_delete(ada: Page, session: Session) -> None:
         ({"url": "ftp://93.184.216.34/x"}, "http"),
         ({"url": "not an address"}, "http"),
         ({"url": ""}, "url"),
+        ({"url": "http://["}, "not a valid web address"),
+        ({"url": "https://93.184.216.34/a b"}, "http"),
         ({"url": "https://93.184.216.34/" + "x" * 2000}, "2000"),
         ({"url": "https://93.184.216.34/", "events": []}, "events"),
         ({"url": "https://93.184.216.34/", "events": ["booking.deleted"]}, "booking.created"),
@@ -210,6 +212,16 @@ def test_bad_input_is_422_with_a_reason(
     error = answer.json()["error"]
     assert error["code"] == "validation_error" and message in json.dumps(error)
     assert session.scalar(select(func.count()).select_from(WebhookSubscription)) == 0
+
+
+def test_an_organizer_has_at_most_20_webhooks(ada: Page) -> None:
+    for n in range(20):
+        subscribe(ada, f"https://93.184.216.34/{n}")
+    answer = ada.client.post(
+        "/api/v1/webhooks", json={"url": "https://93.184.216.34/21"}, headers=ada.account.headers
+    )
+    assert answer.status_code == 409 and "at most 20" in answer.json()["error"]["message"]
+    assert len(get(ada, "/api/v1/webhooks")["items"]) == 20
 
 
 def test_a_patch_is_checked_too(ada: Page) -> None:

@@ -169,8 +169,9 @@ def _deliver(context: jobs.JobContext) -> None:
     message_id = uuid.UUID(context.job.payload["message"])
     with context.factory() as reader:
         row = reader.get(OutboxMessage, message_id)
-        if row is None or row.status != "pending":
+        if row is None or row.status == "sent":
             return  # sent already, or deleted with its booking's organizer
+        # A "failed" message runs again only when an administrator retried its dead job.
         message = build_message(
             row, context.settings.mail_from, context.settings.resolved_secret_key
         )
@@ -187,7 +188,7 @@ def _deliver(context: jobs.JobContext) -> None:
 def _mark_sent(session: Session, message_id: uuid.UUID, now: datetime) -> None:
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+        .where(OutboxMessage.id == message_id, OutboxMessage.status != "sent")
         .values(
             status="sent",
             sent_at=now,

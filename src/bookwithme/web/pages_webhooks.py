@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from bookwithme.config import Settings
-from bookwithme.errors import InvalidInput
+from bookwithme.errors import Conflict, InvalidInput
 from bookwithme.models import User, WebhookDelivery, WebhookSubscription, utcnow
 from bookwithme.secrets_box import SecretUnreadable, seal, unseal
 from bookwithme.timezones import named_zone
@@ -217,6 +217,8 @@ async def webhook_create(request: Request, fields: FormFields, settings: Setting
             created = await with_checked_target(request, settings, data.url, create, NotSignedIn())
         except InvalidInput as exc:  # TargetNotAllowed too
             errors = _form_errors(exc)
+        except Conflict as exc:  # too many
+            errors = {"__all__": exc.message}
     if created is not None:
         response = RedirectResponse("/webhooks#new-secret", status_code=303)
         _remember_secret(response, settings, *created)

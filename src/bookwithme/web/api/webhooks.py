@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from bookwithme.config import Settings
-from bookwithme.errors import DomainError, TargetNotAllowed, Unauthorized
+from bookwithme.errors import Conflict, DomainError, TargetNotAllowed, Unauthorized
 from bookwithme.models import User, WebhookSubscription, utcnow
 from bookwithme.web.api.common import ItemList
 from bookwithme.web.calendar_reads import in_unit, signed_in
@@ -65,14 +65,17 @@ def list_webhooks(user: CurrentUser, session: SessionDep) -> ItemList[WebhookOut
     return ItemList(items=[service.webhook_out(w) for w in service.list_webhooks(session, user)])
 
 
-@router.post("/webhooks", status_code=201, responses=raises(Unauthorized, TargetNotAllowed))
+@router.post(
+    "/webhooks", status_code=201, responses=raises(Unauthorized, TargetNotAllowed, Conflict)
+)
 async def create_webhook(
     body: WebhookCreate, request: Request, settings: SettingsDep
 ) -> WebhookCreated:
     """Subscribe ``url`` to ``events`` (default: all three). The answer carries the
     signing ``secret`` (``whsec_…``), this once only: keep it to verify deliveries. An
     address on a loopback, private, link-local or otherwise non-public network is refused
-    with 422 ``target_not_allowed`` (unless the server allows them), and nothing is saved."""
+    with 422 ``target_not_allowed`` (unless the server allows them), and nothing is saved.
+    An organizer has at most 20 webhooks (409 ``conflict`` past that)."""
 
     def create(session: Session, user: User) -> WebhookCreated:
         subscription, secret = service.create_webhook(
