@@ -19,7 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.models import Booking, OutboxMessage
+from bookwithme.notifications.outbox import opened
 from tests.bookings.test_booking_api import Page, at
+from tests.calendars.test_calendar_sync import SECRET
 from tests.factories import create_account
 from tests.scheduling.test_public_slots import next_monday, paris
 
@@ -46,7 +48,8 @@ def book(ada: Page, start: str, **fields: Any) -> dict[str, Any]:
 
 
 def emailed_event(session: Session, booking_id: str, kind: str) -> Any:
-    """The VEVENT of the last email of ``kind`` about the booking, as the outbox holds it."""
+    """The VEVENT of the last email of ``kind`` about the booking, as the outbox holds it
+    (encrypted with the server's key, read back as the worker does)."""
     session.rollback()  # a new transaction sees what the requests wrote
     rows = session.scalars(
         select(OutboxMessage)
@@ -54,8 +57,9 @@ def emailed_event(session: Session, booking_id: str, kind: str) -> Any:
         .order_by(OutboxMessage.created_at.desc())
     ).all()
     row = next(r for r in rows if str(r.booking_id) == booking_id)
-    assert row.ics is not None
-    return Calendar.from_ical(row.ics)
+    ics = opened(SECRET, row.ics)
+    assert ics is not None
+    return Calendar.from_ical(ics)
 
 
 def event_of(calendar: Any) -> Any:
