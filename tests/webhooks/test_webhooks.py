@@ -227,7 +227,15 @@ def test_an_organizer_has_at_most_20_webhooks(ada: Page) -> None:
 def test_a_patch_is_checked_too(ada: Page) -> None:
     created = subscribe(ada, "https://93.184.216.34/hook")
     path, headers = f"/api/v1/webhooks/{created['id']}", ada.account.headers
-    for body in ({"active": None}, {"active": "no"}, {"events": []}, {"url": "mailto:a@b.c"}):
+    bodies: list[dict[str, Any]] = [
+        {"active": None},
+        {"active": "no"},
+        {"events": []},
+        {"url": "mailto:a@b.c"},
+        {"url": None},
+        {"secret": "whsec_mine"},
+    ]
+    for body in bodies:
         answer = ada.client.patch(path, json=body, headers=headers)
         assert answer.status_code == 422, body
     assert get(ada, path) == {k: v for k, v in created.items() if k != "secret"}
@@ -544,6 +552,35 @@ def test_failures_spread_over_three_days_turn_it_off_a_success_starts_afresh(
     before = len(receiver.received)
     assert deliver(session_factory, settings, now=utcnow() + timedelta(hours=5)) == ["done"]
     assert len(receiver.received) == before
+
+
+@pytest.mark.private_targets
+def test_turning_a_webhook_off_drops_what_waits_for_it(
+    ada: Page,
+    receiver: Receiver,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+) -> None:
+    hook = subscribe(ada, f"{receiver.url}/hook")
+    receiver.answers = [500]
+    monday = next_monday()
+    ada.book(at(monday, 10))
+    assert deliver(session_factory, settings) == ["queued"]  # to be tried again
+    ada.book(at(monday, 11))  # not tried yet
+    off = ada.client.patch(
+        f"/api/v1/webhooks/{hook['id']}", json={"active": False}, headers=ada.account.headers
+    )
+    assert off.json()["active"] is False and off.json()["disabled_reason"] is None
+    dropped = deliveries(ada, hook["id"])
+    assert [d["status"] for d in dropped] == ["failed", "failed"]
+    assert [d["attempts"] for d in dropped] == [0, 1]
+    assert dropped[0]["last_error"] == "The webhook was turned off before this could be delivered."
+    assert dropped[1]["last_error"].startswith("The receiver answered 500")
+    assert all(d["next_attempt_at"] is None for d in dropped)
+    # Their jobs end without a request.
+    later = utcnow() + timedelta(minutes=1)
+    assert deliver(session_factory, settings, now=later) == ["done", "done"]
+    assert len(receiver.received) == 1
 
 
 @pytest.mark.private_targets

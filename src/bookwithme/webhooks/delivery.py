@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
@@ -31,7 +31,7 @@ from bookwithme.notifications.emails import Email
 from bookwithme.notifications.outbox import enqueue_email
 from bookwithme.secrets_box import WEBHOOK_SECRETS, SecretUnreadable, unseal
 from bookwithme.targets import public_client
-from bookwithme.webhooks.service import TEST_EVENT, WEBHOOK_JOB
+from bookwithme.webhooks.service import OFF_BEFORE_SENT, TEST_EVENT, WEBHOOK_JOB, drop_pending
 
 log = logging.getLogger("bookwithme.webhooks")
 
@@ -44,7 +44,6 @@ TURN_OFF_AFTER = timedelta(days=3)  # failing this long turns the subscription o
 # the three days: a webhook called once, to a receiver that is gone, is turned off too.
 GIVE_UP_AFTER = TURN_OFF_AFTER + LONGEST_RETRY
 ANSWER_KEPT = 300  # characters of a failed answer's body kept in last_error
-OFF_BEFORE_SENT = "The webhook was turned off before this could be delivered."
 
 
 class AttemptFailed(Exception):
@@ -188,19 +187,7 @@ def _turn_off(
         "Turned off after every delivery failed for 3 days. Turn it on again once the "
         "receiver answers."
     )
-    # What still waits is not sent either (its jobs find it failed and end).
-    session.execute(
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.subscription_id == subscription.id,
-            WebhookDelivery.status == "pending",
-        )
-        .values(
-            status="failed",
-            next_attempt_at=None,
-            last_error=func.coalesce(WebhookDelivery.last_error, OFF_BEFORE_SENT),
-        )
-    )
+    drop_pending(session, subscription)
     organizer = session.get_one(User, subscription.user_id)
     _ = translations(organizer.locale).gettext
     text = "\n".join(
@@ -241,7 +228,9 @@ jobs.register(
         retry=jobs.RetryPolicy(
             first=FIRST_RETRY, longest=LONGEST_RETRY, give_up_after=GIVE_UP_AFTER
         ),
-        lease=timedelta(seconds=TIMEOUT * 3),
+        # Longer than an attempt can take (connecting, sending and the answer's first
+        # bytes each get TIMEOUT) with room to record it.
+        lease=timedelta(minutes=1),
         batch=5,
         on_failure=_failed,
         setup=_client,

@@ -22,7 +22,7 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bookwithme import jobs
@@ -32,7 +32,7 @@ from bookwithme.lookup import parse_id
 from bookwithme.models import User, WebhookDelivery, WebhookSubscription
 from bookwithme.secrets_box import WEBHOOK_SECRETS, seal
 from bookwithme.targets import check_url
-from bookwithme.validation import Flag, PatchModel, at_most
+from bookwithme.validation import _SPACE, Flag, PatchModel, at_most
 
 WEBHOOK_JOB = "webhook"
 BookingEvent = Literal["booking.created", "booking.rescheduled", "booking.cancelled"]
@@ -42,10 +42,21 @@ MAX_SUBSCRIPTIONS = 20
 RECENT_DELIVERIES = 50
 
 NOT_AN_ADDRESS = "is not a valid web address"
+OFF_BEFORE_SENT = "The webhook was turned off before this could be delivered."
+# What the documented pattern allows in an address: no space (what ``str.isspace`` calls one)
+# and no control character; spaces around it are stripped (``_SPACE``: what ``str.strip``
+# removes).
+_URL_CHAR = r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
+def _unfit(char: str) -> bool:
+    """A space or a control character, which no address holds (``_URL_CHAR``'s complement)."""
+    return ord(char) <= 0x20 or 0x7F <= ord(char) <= 0xA0 or char.isspace()
 
 
 def _web_address(value: str) -> str:
-    if not value.lower().startswith(("http://", "https://")) or any(c.isspace() for c in value):
+    value = value.strip()  # as the pattern says; pydantic's strip leaves U+001C to U+001F
+    if not value.lower().startswith(("http://", "https://")) or any(map(_unfit, value)):
         raise ValueError("must be an http:// or https:// address")
     try:  # a host that a request can be sent to ("http://[" is not one)
         parts = urlsplit(value)
@@ -64,7 +75,9 @@ Url = Annotated[
     StringConstraints(strip_whitespace=True, min_length=8, max_length=2000),
     at_most(2000),
     AfterValidator(_web_address),
-    Field(json_schema_extra={"pattern": r"^\s*[Hh][Tt][Tt][Pp][Ss]?://\S+\s*$"}),
+    Field(
+        json_schema_extra={"pattern": f"^{_SPACE}*[Hh][Tt][Tt][Pp][Ss]?://{_URL_CHAR}+{_SPACE}*$"}
+    ),
 ]
 Events = Annotated[
     list[BookingEvent],
@@ -222,12 +235,31 @@ def update_webhook(
     if "events" in changes:
         subscription.events = _events(changes["events"])
     if "active" in changes:
-        subscription.active = changes["active"]
+        was_active, subscription.active = subscription.active, changes["active"]
         if subscription.active:  # turned on again: a fresh start
             subscription.failing_since = None
             subscription.disabled_reason = None
+        elif was_active:
+            drop_pending(session, subscription)
     session.flush()
     return subscription
+
+
+def drop_pending(session: Session, subscription: WebhookSubscription) -> None:
+    """A webhook was turned off: what still waits to be sent to it is not (its jobs find
+    the deliveries failed, and end)."""
+    session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.subscription_id == subscription.id,
+            WebhookDelivery.status == "pending",
+        )
+        .values(
+            status="failed",
+            next_attempt_at=None,
+            last_error=func.coalesce(WebhookDelivery.last_error, OFF_BEFORE_SENT),
+        )
+    )
 
 
 def delete_webhook(session: Session, subscription: WebhookSubscription) -> None:
