@@ -43,6 +43,7 @@ BEYOND_THE_SCHEMA = [
     r"^a busy block can last at most three years$",
     # Between items of one list.
     r"^more than one override for \d{4}-\d{2}-\d{2}$",
+    r"^two reminders are the same; remove one$",
     # The years bookwithme plans for; a JSON Schema date or date-time runs from year 0001.
     r"^(must be )?between 1970-01-01 and 2200-12-31$",
     # Email domains reserved by RFC 6761 and friends (.test, .invalid, …): format "email"

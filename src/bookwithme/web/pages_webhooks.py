@@ -181,6 +181,12 @@ def webhooks_page(
     return response
 
 
+def _sentence(message: str) -> str:
+    """A field's message as the page shows it: "Must be …." rather than "must be …"."""
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
 def _form_errors(exc: InvalidInput) -> dict[str, str]:
     if isinstance(exc.details, list) and exc.details:
         first = exc.details[0]
@@ -223,6 +229,8 @@ async def webhook_create(request: Request, fields: FormFields, settings: Setting
         response = RedirectResponse("/webhooks#new-secret", status_code=303)
         _remember_secret(response, settings, *created)
         return response
+
+    errors = {field: _sentence(message) for field, message in errors.items()}
 
     def page(session: Session) -> Response:
         user = signed_in(request, session, settings, NotSignedIn())
