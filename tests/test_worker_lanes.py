@@ -19,7 +19,7 @@ from bookwithme.db import session_scope
 from bookwithme.models import Job, utcnow
 from tests.bookings.test_booking_api import Page, at
 from tests.factories import create_account
-from tests.notifications.test_delivery import Inbox, smtp  # noqa: F401
+from tests.notifications.test_delivery import Inbox, smtp, with_smtp  # noqa: F401
 from tests.scheduling.test_public_slots import next_monday
 
 FEED = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nEND:VCALENDAR\r\n"
@@ -76,13 +76,7 @@ def test_a_hanging_calendar_does_not_hold_up_confirmation_emails(
     from bookwithme.app import create_app
 
     inbox, sender = smtp
-    configured = settings.model_copy(
-        update={
-            "smtp_url": f"smtp://{sender.config.host}:{sender.config.port}",
-            "embedded_worker": True,
-        }
-    )
-    with TestClient(create_app(configured)) as client:
+    with TestClient(create_app(with_smtp(settings, sender))) as client:
         page = Page(client, create_account(session_factory, "ada@example.com"))
         connected = client.post(
             "/api/v1/calendars",

@@ -60,6 +60,8 @@ def post_calendar(
     radicale: radicale_server.Radicale,
     password: str | None = None,
     path: str = "/ada/work/",
+    *,
+    write_back: bool = False,
 ) -> httpx.Response:
     return ada.client.post(
         "/api/v1/calendars",
@@ -69,6 +71,7 @@ def post_calendar(
             "url": radicale.url + path,
             "username": radicale.username,
             "password": password or radicale.password,
+            "write_back": write_back,
         },
         headers=ada.account.headers,
     )
@@ -142,18 +145,7 @@ def test_bookings_are_written_back_moved_and_removed(
     session_factory: sessionmaker[Session],
     settings: Settings,
 ) -> None:
-    calendar = ada.client.post(
-        "/api/v1/calendars",
-        json={
-            "kind": "caldav",
-            "name": "Radicale",
-            "url": radicale.url + "/ada/work/",
-            "username": radicale.username,
-            "password": radicale.password,
-            "write_back": True,
-        },
-        headers=ada.account.headers,
-    ).json()
+    calendar = post_calendar(ada, radicale, write_back=True).json()
     assert calendar["write_back"] is True
     ada.client.post(f"/api/v1/calendars/{calendar['id']}/sync", headers=ada.account.headers)
     monday = next_monday()
@@ -212,18 +204,7 @@ def test_two_workers_never_write_one_booking_twice(
 ) -> None:
     """Several workers at once (several processes on PostgreSQL): the calendar's write-back
     job is taken by one of them, so each booking becomes exactly one event."""
-    ada.client.post(
-        "/api/v1/calendars",
-        json={
-            "kind": "caldav",
-            "name": "Radicale",
-            "url": radicale.url + "/ada/work/",
-            "username": radicale.username,
-            "password": radicale.password,
-            "write_back": True,
-        },
-        headers=ada.account.headers,
-    )
+    post_calendar(ada, radicale, write_back=True)
     monday = next_monday()
     for hour in (9, 11, 14):
         booked = ada.client.post(

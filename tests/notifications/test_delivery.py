@@ -71,6 +71,16 @@ def ada(client: TestClient, session_factory: sessionmaker[Session]) -> Page:
     )
 
 
+def with_smtp(settings: Settings, sender: SMTPSender) -> Settings:
+    """``settings`` delivering through ``sender``'s server, with the worker inside the app."""
+    return settings.model_copy(
+        update={
+            "smtp_url": f"smtp://{sender.config.host}:{sender.config.port}",
+            "embedded_worker": True,
+        }
+    )
+
+
 def calendar_of(message: Message) -> Calendar:
     parts = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
     assert len(parts) == 1
@@ -335,13 +345,7 @@ def test_the_embedded_worker_delivers_right_after_the_booking(
     from bookwithme.app import create_app
 
     inbox, sender = smtp
-    configured = settings.model_copy(
-        update={
-            "smtp_url": f"smtp://{sender.config.host}:{sender.config.port}",
-            "embedded_worker": True,
-        }
-    )
-    app = create_app(configured)
+    app = create_app(with_smtp(settings, sender))
     with TestClient(app) as client:
         page = Page(
             client, create_account(session_factory, "ada@example.com", time_zone="Europe/Paris")

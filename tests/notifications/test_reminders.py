@@ -16,7 +16,7 @@ from bookwithme.db import session_scope
 from bookwithme.models import Base, BookingReminder, Job, OutboxMessage, utcnow
 from tests.bookings.test_booking_api import Page, at
 from tests.factories import create_account
-from tests.notifications.test_delivery import Inbox, body_of, smtp  # noqa: F401
+from tests.notifications.test_delivery import Inbox, body_of, smtp, with_smtp  # noqa: F401
 from tests.scheduling.test_public_slots import next_monday
 from tests.support.jobs import deliver_due, run_due
 
@@ -132,13 +132,7 @@ def test_a_reminder_is_sent_once_by_the_running_worker(
     from bookwithme.app import create_app
 
     inbox, sender = smtp
-    configured = settings.model_copy(
-        update={
-            "smtp_url": f"smtp://{sender.config.host}:{sender.config.port}",
-            "embedded_worker": True,
-        }
-    )
-    with TestClient(create_app(configured)) as client:
+    with TestClient(create_app(with_smtp(settings, sender))) as client:
         page = Page(client, create_account(session_factory, "ada@example.com"))
         set_reminders(page, [{"minutes_before": 120, "to": "both"}])
         booked = page.book(at(next_monday(2), 10), locale="fr").json()
