@@ -32,6 +32,7 @@ from bookwithme.web.answer_cache import AnswerCache, ResponseCache
 from bookwithme.web.api import router as api_router
 from bookwithme.web.embedding import allow_embedding
 from bookwithme.web.errors import install_error_handlers
+from bookwithme.web.hot_paths import HotPaths
 from bookwithme.web.middleware import (
     BodySizeLimit,
     CSRFProtection,
@@ -117,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages_admin.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
+    # Innermost: the invitee's most opened addresses, answered past FastAPI's routing.
+    app.add_middleware(HotPaths)
     app.add_middleware(
         CSRFProtection, secret=settings.resolved_secret_key, secure=settings.secure_cookies
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, PlainSerializer
@@ -26,6 +28,84 @@ def in_zone(value: datetime, zone: str) -> str:
     if zone == "UTC":
         return utc_z(value)
     return value.astimezone(named_zone(zone)).isoformat()
+
+
+# "HH:MM:00" for each minute of a day.
+_MINUTES = tuple(f"{h:02d}:{m:02d}:00" for h in range(24) for m in range(60))
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+class LocalTimes:
+    """``epoch_in_zone`` for the many instants of slot lists, in one zone: the same text,
+    built from parts worked out once per hour (the offset: no zone changes its offset
+    twice within an hour, so an hour whose two ends agree has one offset throughout) and
+    once per local day (the date), and kept for the next request (``local_times``). An
+    instant that is not a whole minute, or an hour with a change of offset in it, takes
+    ``epoch_in_zone`` itself."""
+
+    __slots__ = ("_days", "_hours", "_offsets", "_tz", "_zone")
+    KEPT = 4096  # hours (170 days) and days each; then it starts over
+
+    def __init__(self, zone: str) -> None:
+        self._zone = zone
+        self._tz = UTC if zone == "UTC" else named_zone(zone)
+        self._hours: dict[int, tuple[int, str] | None] = {}
+        self._days: dict[int, str] = {}
+        self._offsets: dict[int, tuple[int, str]] = {}
+
+    def _hour(self, hour: int) -> tuple[int, str] | None:
+        first = datetime.fromtimestamp(hour * 3600, self._tz)
+        last = datetime.fromtimestamp(hour * 3600 + 3599, self._tz)
+        offset = first.utcoffset()
+        if offset is None or offset != last.utcoffset() or offset.total_seconds() % 60:
+            return None  # a change of offset, or an offset with seconds (local mean time)
+        seconds = int(offset.total_seconds())
+        known = self._offsets.get(seconds)
+        if known is None:
+            # isoformat() is "YYYY-MM-DDTHH:MM:SS" and then the offset ("+01:00").
+            known = (seconds, "Z" if self._zone == "UTC" else first.isoformat()[19:])
+            self._offsets[seconds] = known
+        if len(self._hours) >= self.KEPT:
+            self._hours.clear()
+        return known
+
+    def __call__(self, seconds: int) -> str:
+        hour = seconds // 3600
+        try:
+            known = self._hours[hour]
+        except KeyError:
+            known = self._hours[hour] = self._hour(hour)
+        if known is None or seconds % 60:
+            return epoch_in_zone(seconds, self._zone)
+        offset, suffix = known
+        day, second = divmod(seconds + offset, 86400)
+        prefix = self._days.get(day)
+        if prefix is None:
+            if len(self._days) >= self.KEPT:
+                self._days.clear()
+            prefix = self._days[day] = date.fromordinal(day + _EPOCH_ORDINAL).isoformat() + "T"
+        return prefix + _MINUTES[second // 60] + suffix
+
+    def many(self, instants: Iterable[int]) -> list[str]:
+        """``[self(s) for s in instants]``, with the common case written out in the loop."""
+        hours, days, minutes, one = self._hours, self._days, _MINUTES, self.__call__
+        out = []
+        for seconds in instants:
+            known = hours.get(seconds // 3600)
+            if known is not None and not seconds % 60:
+                day, second = divmod(seconds + known[0], 86400)
+                prefix = days.get(day)
+                if prefix is not None:
+                    out.append(prefix + minutes[second // 60] + known[1])
+                    continue
+            out.append(one(seconds))  # works out and keeps what it lacks
+        return out
+
+
+@lru_cache(maxsize=128)
+def local_times(zone: str) -> LocalTimes:
+    """The ``LocalTimes`` of ``zone``, shared by the requests asked in it."""
+    return LocalTimes(zone)
 
 
 # An instant the API returns: always UTC, always with Z.

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme.db import session_scope
+from bookwithme.db import KeyRead, session_scope
 from bookwithme.models import BusyBlock, CalendarBusyInterval, CalendarConnection, utcnow
 from tests.factories import Account, add_booking, create_account
 
@@ -219,7 +219,14 @@ def test_unknown_pages_and_types_are_404(ada: Organizer) -> None:
 
 
 def count_queries(engine: Engine, run) -> int:  # type: ignore[no-untyped-def]
+    """Statements sent to the database while ``run`` runs: through the engine, and the
+    single-row reads sent to the driver directly (``KeyRead``)."""
     statements: list[str] = []
+    on_driver = KeyRead._on_driver
+
+    def driver_read(self, connection, params):  # type: ignore[no-untyped-def]
+        statements.append(str(self.statement))
+        return on_driver(self, connection, params)
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
         if (
@@ -230,9 +237,11 @@ def count_queries(engine: Engine, run) -> int:  # type: ignore[no-untyped-def]
             statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
+    KeyRead._on_driver = driver_read  # type: ignore[method-assign]
     try:
         run()
     finally:
+        KeyRead._on_driver = on_driver  # type: ignore[method-assign]
         event.remove(engine, "before_cursor_execute", record)
     return len(statements)
 

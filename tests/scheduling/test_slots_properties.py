@@ -147,6 +147,29 @@ def reference(sched, rules, window_start, window_end, now, busy, taken):  # type
     return sorted(out)
 
 
+@st.composite
+def crowded_cases(draw: st.DrawFn):  # type: ignore[no-untyped-def]
+    """A window a few days long packed with short busy intervals, touching, overlapping or
+    a minute apart: each candidate's fate turns on its neighbours, where the engine skips
+    ahead over busy time and takes free runs whole."""
+    sched, rules, start, _end, now, _busy, taken = draw(cases())
+    end = start + timedelta(days=draw(st.integers(1, 4)))
+    # On the five-minute grid the slots are on (every zone here is offset by whole
+    # quarter hours), so busy time often ends exactly where a buffer begins.
+    moment = start.replace(minute=0, second=0, microsecond=0) - timedelta(
+        hours=draw(st.integers(0, 12))
+    )
+    busy = []
+    for _ in range(draw(st.integers(0, 120))):
+        moment += timedelta(minutes=5 * draw(st.integers(0, 19)))
+        length = timedelta(minutes=5 * draw(st.integers(1, 15)))
+        if draw(st.integers(0, 9)) == 0:
+            length += draw(fractions)
+        busy.append((moment, moment + length))
+        moment += length * draw(st.sampled_from([0, 1]))
+    return sched, rules, start, end, now, busy, taken
+
+
 PROPERTY_SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -155,6 +178,14 @@ PROPERTY_SETTINGS = settings(
 @PROPERTY_SETTINGS
 @given(cases())
 def test_engine_agrees_with_the_literal_rule(case) -> None:  # type: ignore[no-untyped-def]
+    sched, rules, start, end, now, busy, taken = case
+    got = [(s.start, s.end) for s in compute_slots(sched, rules, start, end, now, busy, taken)]
+    assert got == reference(sched, rules, start, end, now, busy, taken)
+
+
+@PROPERTY_SETTINGS
+@given(crowded_cases())
+def test_engine_agrees_with_the_literal_rule_in_crowded_days(case) -> None:  # type: ignore[no-untyped-def]
     sched, rules, start, end, now, busy, taken = case
     got = [(s.start, s.end) for s in compute_slots(sched, rules, start, end, now, busy, taken)]
     assert got == reference(sched, rules, start, end, now, busy, taken)

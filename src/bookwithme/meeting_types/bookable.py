@@ -16,13 +16,14 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from bookwithme.admin.policy import personal_bookings_status
-from bookwithme.db import longer_read
+from bookwithme.db import KeyRead, longer_read
 from bookwithme.errors import NotFound
 from bookwithme.lookup import parse_id
 from bookwithme.meeting_types.service import require_usable
@@ -37,7 +38,7 @@ from bookwithme.models import (
 )
 from bookwithme.scheduling import store
 from bookwithme.scheduling.schedules import ScheduleData
-from bookwithme.scheduling.slots import SlotRules
+from bookwithme.scheduling.slots import DayIntervals, SlotRules, day_intervals
 from bookwithme.security import hash_token
 
 NO_SUCH_TYPE = "There is no such meeting type on this booking page."
@@ -59,7 +60,12 @@ class Bookable:
     # The sites the organizer lets frame their invitee pages (their page's embed_origins).
     embed_origins: tuple[str, ...] = ()
 
-    @property
+    # Worked out once: a Bookable is kept in memory and read by request after request.
+    @cached_property
+    def day_intervals(self) -> DayIntervals:
+        return day_intervals(self.schedule)
+
+    @cached_property
     def rules(self) -> SlotRules:
         mt = self.meeting_type
         return SlotRules(
@@ -194,12 +200,12 @@ def bookable_type(session: Session, meeting_type_id: uuid.UUID) -> Bookable:
 
 # --- Kept in memory under the organizer's availability version -------------------------
 
-_PAGE_OWNER = (
+_PAGE_OWNER = KeyRead(
     select(Page.user_id, User.availability_version)
     .join(User, User.id == Page.user_id)
     .where(Page.key == bindparam("key"))
 )
-_LINK_OWNER = (
+_LINK_OWNER = KeyRead(
     select(MeetingType.user_id, User.availability_version)
     .join(PrivateLink, PrivateLink.meeting_type_id == MeetingType.id)
     .join(User, User.id == MeetingType.user_id)
@@ -216,12 +222,12 @@ class Owner:
 
 
 def page_owner(session: Session, key: str) -> Owner | None:
-    row = session.execute(_PAGE_OWNER, {"key": key}).first()
+    row = _PAGE_OWNER.first(session, {"key": key})
     return Owner(row[0], row[1]) if row is not None else None
 
 
 def link_owner(session: Session, token: str) -> Owner | None:
-    row = session.execute(_LINK_OWNER, {"token_hash": hash_token(token)}).first()
+    row = _LINK_OWNER.first(session, {"token_hash": hash_token(token)})
     return Owner(row[0], row[1]) if row is not None else None
 
 

@@ -303,6 +303,7 @@ def starts_for(
         now,
         busy.busy,
         busy.type_booking_starts(bookable.meeting_type.id),
+        bookable.day_intervals,
     )
 
 

@@ -239,8 +239,9 @@ class Admission:
         or the loop's connection was lost, it starts over in a thread, admitted like
         ``read``."""
         try:
-            with Session(bind=self._loop_connection(), autoflush=False) as session:
-                session.info[MEMORY_ONLY] = True
+            connection = self._loop_connection()
+            with Session(bind=connection, autoflush=False) as session:
+                session.info[MEMORY_ONLY] = connection
                 return work(session)
         except WouldRead:
             pass

@@ -32,7 +32,7 @@ from bookwithme.errors import (
     RateLimited,
     SlotUnavailable,
 )
-from bookwithme.instants import epoch_in_zone
+from bookwithme.instants import local_times
 from bookwithme.meeting_types import bookable as bookable_lookup
 from bookwithme.meeting_types.bookable import Bookable
 from bookwithme.meeting_types.schemas import PublicMeetingTypeOut
@@ -174,9 +174,12 @@ def slots_json(zone: str, duration_minutes: int, starts: Sequence[int]) -> str:
     field names and the instants need no escaping (the zone is a known IANA name, still
     escaped), and this is the answer invitees ask for most."""
     length = int(duration_minutes) * 60
+    local = local_times(zone)
     items = ",".join(
-        f'{{"start":"{epoch_in_zone(start, zone)}","end":"{epoch_in_zone(start + length, zone)}"}}'
-        for start in starts
+        f'{{"start":"{a}","end":"{b}"}}'
+        for a, b in zip(
+            local.many(starts), local.many([start + length for start in starts]), strict=True
+        )
     )
     return (
         f'{{"time_zone":{json.dumps(zone)},"duration_minutes":{int(duration_minutes)},'
