@@ -110,6 +110,7 @@ def preferences(accept_language: str | None) -> list[tuple[float, str]]:
     return tags
 
 
+@lru_cache(maxsize=1024)  # browsers send a handful of different headers, again and again
 def regional_locale(accept_language: str | None, lang: str) -> str | None:
     """The browser's most preferred tag in ``lang`` as a Babel locale name ("en_GB"), a bare
     language standing for its likeliest region; None when the browser states no preference."""

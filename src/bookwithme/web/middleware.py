@@ -7,7 +7,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from asgi_csrf import asgi_csrf
+from asgi_csrf import (
+    DEFAULT_COOKIE_PATH,
+    DEFAULT_COOKIE_SAMESITE,
+    DEFAULT_SIGNING_NAMESPACE,
+    SCOPE_KEY,
+    asgi_csrf,
+    cookies_from_scope,
+    make_secret,
+)
+from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bookwithme.accounts.sessions import SESSION_COOKIE
@@ -264,6 +273,10 @@ class CSRFProtection:
 
     def __init__(self, app: ASGIApp, secret: str, secure: bool) -> None:
         self.inner = app
+        self.signer = URLSafeSerializer(secret)
+        self.cookie_attributes = f"; Path={DEFAULT_COOKIE_PATH}; SameSite={DEFAULT_COOKIE_SAMESITE}"
+        if secure:
+            self.cookie_attributes += "; Secure"
         self.app = asgi_csrf(
             app,
             cookie_name=CSRF_COOKIE,
@@ -316,9 +329,56 @@ class CSRFProtection:
                 )
                 return
         try:
-            await self.app(scope, receive, send)
+            if scope["type"] == "http" and scope["method"] in SAFE_METHODS:
+                await self._safe(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
         except UnicodeDecodeError:
             await send_error(scope, send, 400, "bad_request", "The form is not valid UTF-8.")
+
+    async def _safe(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """What asgi-csrf does for a safe request (it checks nothing), with the token made
+        only when the page asks for it: asgi-csrf signs a new one for every visitor
+        without the cookie, which costs as much as answering the invitee's slot list.
+        A page whose form uses the token gets the same cookie and ``Vary: Cookie``."""
+        token: str | None = None
+        if _header(scope, b"cookie"):
+            kept = cookies_from_scope(scope).get(CSRF_COOKIE, "")
+            try:
+                self.signer.loads(kept, DEFAULT_SIGNING_NAMESPACE)
+                token = kept
+            except BadSignature:
+                pass
+        had_cookie = token is not None
+        used = False
+
+        def get_token() -> str:
+            nonlocal token, used
+            used = True
+            if token is None:
+                token = self.signer.dumps(make_secret(16), DEFAULT_SIGNING_NAMESPACE)
+            return token
+
+        async def with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and used:
+                headers = [
+                    (key, _with_cookie_in_vary(value) if key == b"vary" else value)
+                    for key, value in message.get("headers") or []
+                ]
+                if not any(key == b"vary" for key, _ in headers):
+                    headers.append((b"vary", b"Cookie"))
+                if not had_cookie:
+                    cookie = f"{CSRF_COOKIE}={token}{self.cookie_attributes}"
+                    headers.append((b"set-cookie", cookie.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.inner({**scope, SCOPE_KEY: get_token}, receive, with_cookie)
+
+
+def _with_cookie_in_vary(value: bytes) -> bytes:
+    parts = [part.strip() for part in value.split(b",")]  # as asgi-csrf writes it
+    return b", ".join(parts if b"Cookie" in parts else [*parts, b"Cookie"])
 
 
 class SecurityHeaders:

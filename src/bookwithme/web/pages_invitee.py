@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
-from typing import Annotated, Any
-from urllib.parse import quote_plus
+from typing import Annotated, Any, NamedTuple
+from urllib.parse import quote, quote_plus
 
 from babel.dates import get_timezone_location
 from fastapi import APIRouter, Depends, Query, Request
@@ -222,11 +222,11 @@ def _zone_picker(zone: str, now: datetime, lang: str, clock: int) -> dict[str, A
     }
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One date of the month grid."""
+class Cell(NamedTuple):
+    """One date of the month grid (``iso``: the date as YYYY-MM-DD)."""
 
     day: date
+    iso: str
     slots: int
     url: str | None
     label: str | None
@@ -240,30 +240,43 @@ def _weeks(
     chosen: date | None,
     today: date,
     first: int,
-    url: Callable[..., str],
+    month_url: str,
     lang: str,
 ) -> list[list[Cell | None]]:
-    grid = calendar.Calendar(firstweekday=first)
+    """``month_url`` is this page's address for the month, to which each day with room
+    adds ``&day=``."""
     weeks: list[list[Cell | None]] = []
-    for week in grid.monthdatescalendar(month.year, month.month):
+    for week in _month_dates(month, first):
         row: list[Cell | None] = []
         for day in week:
-            if day.month != month.month:
+            if day is None:
                 row.append(None)
                 continue
+            iso = day.isoformat()
             slots = rooms.get(day, 0)
             row.append(
                 Cell(
-                    day=day,
-                    slots=slots,
-                    url=url(month=f"{month:%Y-%m}", day=day.isoformat()) if slots else None,
-                    label=day_label(day, lang) if slots else None,
-                    today=day == today,
-                    chosen=day == chosen,
+                    day,
+                    iso,
+                    slots,
+                    f"{month_url}&day={iso}" if slots else None,
+                    day_label(day, lang) if slots else None,
+                    day == today,
+                    day == chosen,
                 )
             )
         weeks.append(row)
     return weeks
+
+
+@lru_cache(maxsize=256)
+def _month_dates(month: date, first: int) -> tuple[tuple[date | None, ...], ...]:
+    """The month's weeks from weekday ``first``, None outside the month."""
+    grid = calendar.Calendar(firstweekday=first)
+    return tuple(
+        tuple(day if day.month == month.month else None for day in week)
+        for week in grid.monthdatescalendar(month.year, month.month)
+    )
 
 
 def _month_rooms(
@@ -290,6 +303,12 @@ def _next_month(month: date) -> date:
 @lru_cache(maxsize=4096)
 def _encoded_value(value: str) -> str:
     return quote_plus(value)
+
+
+@lru_cache(maxsize=8192)
+def _encoded_instant(value: str) -> str:
+    """An instant in a link, as Jinja's ``urlencode`` writes it."""
+    return quote(value, safe="/")
 
 
 def _encoded(query: dict[str, str]) -> str:
@@ -392,18 +411,19 @@ def _booking_page(
         next_free = None
 
     fmt = time_formatter(lang, clock)
+    start_url = url(month=f"{month:%Y-%m}", day=day.isoformat() if day else None) + "&start="
     times = []
     if day is not None:
         for start in scheduling.starts_on(slots, day, zone):
             local = datetime.fromtimestamp(start, tz)
-            times.append((local.isoformat(), fmt(local)))
+            times.append((start_url + _encoded_instant(local.isoformat()), fmt(local)))
     first = first_weekday(regional_locale(request.headers.get("accept-language"), lang), lang)
     context.update(
         step="times",
         month=month,
         month_label=month_label(month, lang),
         weekdays=weekday_names(lang, first),
-        weeks=_weeks(month, rooms, day, today, first, url, lang),
+        weeks=_weeks(month, rooms, day, today, first, url(month=f"{month:%Y-%m}"), lang),
         previous_url=url(month=f"{month.replace(day=1) - timedelta(days=1):%Y-%m}")
         if month > this_month
         else None,
@@ -411,7 +431,6 @@ def _booking_page(
         day=day,
         day_heading=day_label(day, lang) if day else None,
         times=times,
-        start_url=url(month=f"{month:%Y-%m}", day=day.isoformat() if day else None) + "&start=",
         next_free=next_free,
         next_free_label=day_label(next_free, lang) if next_free else None,
         next_free_url=url(month=f"{next_free:%Y-%m}", day=next_free.isoformat())
