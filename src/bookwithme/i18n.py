@@ -148,18 +148,26 @@ def first_weekday(locale: str | None, lang: str) -> int:
 
 
 @cache
-def time_formatter(lang: str, clock: int) -> Callable[[datetime], str]:
-    """A formatter of local wall-clock times, precomputed once so a list of slots is not a
-    Babel call each: 24 → "09:00", 12 → "9:00 AM" (the language's own day periods)."""
+def clock_label(lang: str, clock: int) -> Callable[[int, int], str]:
+    """A writer of wall-clock times from hour and minute, precomputed once so a list of
+    slots is not a Babel call each: 24 → "09:00", 12 → "9:00 AM" (the language's own day
+    periods)."""
     if clock == 24:
-        return lambda t: f"{t.hour:02d}:{t.minute:02d}"
+        return lambda hour, minute: f"{hour:02d}:{minute:02d}"
     from babel import Locale
 
     periods = Locale.parse(LIKELY_REGION.get(lang, lang)).day_periods["format"]["abbreviated"]
     am, pm = periods["am"], periods["pm"]
-    return lambda t: (
-        f"{t.hour % 12 or 12}:{t.minute:02d}\N{NO-BREAK SPACE}{am if t.hour < 12 else pm}"
+    return lambda hour, minute: (
+        f"{hour % 12 or 12}:{minute:02d}\N{NO-BREAK SPACE}{am if hour < 12 else pm}"
     )
+
+
+@cache
+def time_formatter(lang: str, clock: int) -> Callable[[datetime], str]:
+    """``clock_label`` for a local datetime."""
+    label = clock_label(lang, clock)
+    return lambda t: label(t.hour, t.minute)
 
 
 @cache

@@ -13,16 +13,16 @@ one has room, up to the type's horizon). The slots are the same rule (``month_wi
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 from urllib.parse import quote, quote_plus
 
 from babel.dates import get_timezone_location
 from fastapi import APIRouter, Depends, Query, Request
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
@@ -30,6 +30,7 @@ from bookwithme.bookings import service as bookings
 from bookwithme.bookings.schemas import BookingCreate
 from bookwithme.errors import DomainError, InvalidInput
 from bookwithme.i18n import (
+    clock_label,
     clock_of,
     day_label,
     first_weekday,
@@ -40,6 +41,7 @@ from bookwithme.i18n import (
     weekday_names,
     when,
 )
+from bookwithme.instants import local_times
 from bookwithme.meeting_types import bookable as lookup
 from bookwithme.meeting_types.bookable import Bookable
 from bookwithme.models import utcnow
@@ -222,18 +224,6 @@ def _zone_picker(zone: str, now: datetime, lang: str, clock: int) -> dict[str, A
     }
 
 
-class Cell(NamedTuple):
-    """One date of the month grid (``iso``: the date as YYYY-MM-DD)."""
-
-    day: date
-    iso: str
-    slots: int
-    url: str | None
-    label: str | None
-    today: bool
-    chosen: bool
-
-
 def _weeks(
     month: date,
     rooms: dict[date, int],
@@ -242,31 +232,38 @@ def _weeks(
     first: int,
     month_url: str,
     lang: str,
-) -> list[list[Cell | None]]:
-    """``month_url`` is this page's address for the month, to which each day with room
-    adds ``&day=``."""
-    weeks: list[list[Cell | None]] = []
+) -> Markup:
+    """The month grid's rows: each date with room links to this page's address for the
+    month (``month_url``) with ``&day=``. Written here rather than in the template: the
+    grid is most of what a booking page renders, once per visit, and a template spends
+    several calls on each of its cells."""
+    rows = []
     for week in _month_dates(month, first):
-        row: list[Cell | None] = []
+        cells = []
         for day in week:
             if day is None:
-                row.append(None)
+                cells.append("<td></td>")
                 continue
-            iso = day.isoformat()
-            slots = rooms.get(day, 0)
-            row.append(
-                Cell(
-                    day,
-                    iso,
-                    slots,
-                    f"{month_url}&day={iso}" if slots else None,
-                    day_label(day, lang) if slots else None,
-                    day == today,
-                    day == chosen,
+            today_class = " today" if day == today else ""
+            if rooms.get(day, 0):
+                iso = day.isoformat()
+                href = escape(f"{month_url}&day={iso}")
+                current = ' aria-current="true"' if day == chosen else ""
+                cells.append(
+                    f'<td><a id="d-{iso}" class="day-link{today_class}" href="{href}" '
+                    f'data-date="{iso}" aria-label="{_day_label_html(day, lang)}"{current}>'
+                    f"{day.day}</a></td>"
                 )
-            )
-        weeks.append(row)
-    return weeks
+            else:
+                cells.append(f'<td><span class="day-off{today_class}">{day.day}</span></td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    # Every text in it is escaped above or is a number or an ISO date.
+    return Markup("\n".join(rows))  # noqa: S704
+
+
+@lru_cache(maxsize=4096)
+def _day_label_html(day: date, lang: str) -> Markup:
+    return escape(day_label(day, lang))
 
 
 @lru_cache(maxsize=256)
@@ -305,9 +302,22 @@ def _encoded_value(value: str) -> str:
     return quote_plus(value)
 
 
+def _time_links(starts: Sequence[int], zone: str, start_url: str, lang: str, clock: int) -> Markup:
+    """A day's free times as links to the details step (as ``_weeks``, written here)."""
+    label = clock_label(lang, clock)
+    base = escape(start_url)
+    return Markup(  # noqa: S704 (the address is escaped, the instant percent-encoded)
+        "".join(
+            f'<a class="time" href="{base}{_encoded_instant(iso)}">'
+            f"{escape(label(int(iso[11:13]), int(iso[14:16])))}</a>"
+            for iso in local_times(zone).many(starts)
+        )
+    )
+
+
 @lru_cache(maxsize=8192)
 def _encoded_instant(value: str) -> str:
-    """An instant in a link, as Jinja's ``urlencode`` writes it."""
+    """An instant in a link (its ``+`` and ``:`` encoded)."""
     return quote(value, safe="/")
 
 
@@ -410,13 +420,10 @@ def _booking_page(
     elif day is not None and day in rooms:
         next_free = None
 
-    fmt = time_formatter(lang, clock)
-    start_url = url(month=f"{month:%Y-%m}", day=day.isoformat() if day else None) + "&start="
-    times = []
+    times = Markup()
     if day is not None:
-        for start in scheduling.starts_on(slots, day, zone):
-            local = datetime.fromtimestamp(start, tz)
-            times.append((start_url + _encoded_instant(local.isoformat()), fmt(local)))
+        start_url = url(month=f"{month:%Y-%m}", day=day.isoformat()) + "&start="
+        times = _time_links(scheduling.starts_on(slots, day, zone), zone, start_url, lang, clock)
     first = first_weekday(regional_locale(request.headers.get("accept-language"), lang), lang)
     context.update(
         step="times",

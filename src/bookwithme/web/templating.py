@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from functools import cache
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, Template
+from jinja2.ext import Extension
+from jinja2.lexer import TOKEN_LPAREN, TOKEN_NAME, TOKEN_RPAREN, TOKEN_STRING, Token, TokenStream
 from starlette.responses import HTMLResponse
 
 from bookwithme.i18n import translations
@@ -47,6 +52,43 @@ class _LazyToken:
         return bool(str(self))
 
 
+class TranslatedLiterals(Extension):
+    """``_("English text")`` becomes its translation when the template is compiled, in an
+    environment of one language (``page_template``): a page renders with no gettext call
+    (each one, through Jinja's call machinery, costs more than the text it writes). A
+    ``_`` of anything but one literal is left to the ``_`` function at render time."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        gettext: Callable[[str], str] = self.environment.globals["_"]  # type: ignore[assignment]
+        pending: list[Token] = []
+        shape = (TOKEN_NAME, TOKEN_LPAREN, TOKEN_STRING, TOKEN_RPAREN)
+        for token in stream:
+            at = len(pending)
+            if token.type != shape[at] or (at == 0 and token.value != "_"):
+                yield from pending
+                pending = []
+                if token.type != TOKEN_NAME or token.value != "_":
+                    yield token
+                    continue
+            pending.append(token)
+            if len(pending) == 4:
+                yield Token(pending[0].lineno, TOKEN_STRING, gettext(pending[2].value))
+                pending = []
+        yield from pending
+
+
+@cache
+def _environment(lang: str) -> Environment:
+    env = templates.env.overlay(extensions=[TranslatedLiterals])
+    env.globals = {**templates.env.globals, "_": translations(lang).gettext}
+    return env
+
+
+def page_template(name: str, lang: str) -> Template:
+    """Template ``name`` compiled in ``lang``."""
+    return _environment(lang).get_template(name)
+
+
 def render(
     request: Request,
     name: str,
@@ -62,4 +104,4 @@ def render(
         "_": translations(lang).gettext,
     }
     ctx.update(context or {})
-    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    return HTMLResponse(page_template(name, lang).render(ctx), status_code=status_code)
