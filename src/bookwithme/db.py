@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, Select, create_engine, event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.errors import Busy
@@ -136,6 +136,10 @@ def _configure_sqlite(engine: Engine) -> None:
         _release(record.info)  # never leave the turn held by a connection back in the pool
 
 
+# In session.info: (KeyRead, params, row) read ahead of the session (``Admission.quick_read``
+# on PostgreSQL, awaited on the event loop), which ``KeyRead.first`` answers with.
+PREFETCHED = "bookwithme.prefetched"
+
 # In session.info: the event loop's connection this session runs on; it may only read
 # single rows by key (``KeyRead``); anything longer raises WouldRead, and the caller
 # starts over in a thread.
@@ -166,6 +170,10 @@ class KeyRead:
         ] = {}
 
     def first(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        prefetched = session.info.get(PREFETCHED)
+        if prefetched is not None and prefetched[0] is self and prefetched[1] == params:
+            row: tuple[Any, ...] | None = prefetched[2]
+            return row
         connection = session.info.get(MEMORY_ONLY)
         if not isinstance(connection, Connection):
             row = session.connection().execute(self.statement, params).first()
@@ -175,19 +183,27 @@ class KeyRead:
         except connection.dialect.loaded_dbapi.Error:
             row = connection.execute(self.statement, params).first()
             return None if row is None else tuple(row)
+        return self.converted(connection.dialect, found)
+
+    def converted(self, dialect: Dialect, found: Any) -> tuple[Any, ...] | None:
+        """A raw row from the driver, with the columns' conversions."""
         if found is None:
             return None
-        results = self._compile(connection)[2]
+        results = self.compiled(dialect)[2]
         return tuple(
             convert(value) if convert else value
             for convert, value in zip(results, found, strict=True)
         )
 
+    def driver_arguments(self, dialect: Dialect, params: dict[str, Any]) -> tuple[str, Any]:
+        """The statement's text and its parameters as the driver takes them."""
+        sql, positional, _, binds = self.compiled(dialect)
+        values = {k: binds[k](v) if k in binds else v for k, v in params.items()}
+        return sql, tuple(values[name] for name in positional) if positional else values
+
     def _on_driver(self, connection: Connection, params: dict[str, Any]) -> Any:
         """The statement run by the driver itself: its raw row, or None."""
-        sql, positional, _, binds = self._compile(connection)
-        values = {k: binds[k](v) if k in binds else v for k, v in params.items()}
-        arguments = tuple(values[name] for name in positional) if positional else values
+        sql, arguments = self.driver_arguments(connection.dialect, params)
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(sql, arguments)
@@ -195,8 +211,7 @@ class KeyRead:
         finally:
             cursor.close()
 
-    def _compile(self, connection: Connection) -> _Compiled:
-        dialect = connection.dialect
+    def compiled(self, dialect: Dialect) -> _Compiled:
         known = self._compiled.get(dialect.name)
         if known is None:
             compiled = self.statement.compile(dialect=dialect)

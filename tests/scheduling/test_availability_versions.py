@@ -4,18 +4,20 @@ seen by the very next request, on both databases, whichever process made it."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.calendars.base import SourceBusy
 from bookwithme.calendars.sync import Outcome, store
 from bookwithme.db import session_scope
+from bookwithme.meeting_types import bookable
 from bookwithme.models import CalendarConnection, User, utcnow
 from bookwithme.scheduling import versions
 from tests.factories import create_account
@@ -195,3 +197,54 @@ def test_a_savepoint_rolled_back_takes_its_raise_with_it(
         user.name = "Ada L."
         session.flush()
     assert version(session_factory, ada) == before + 1
+
+
+def test_lost_database_connections_are_made_again(
+    ada: Organizer, client: TestClient, database_url: str
+) -> None:
+    """PostgreSQL: the connections the event loop keeps for invitees' reads (synchronous
+    and asynchronous) are cut by the server; the next requests still answer, exactly,
+    and a change made after that is still seen."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to lose a connection to")
+    page = f"/p/{ada.key}/{ada.t30}?tz=Europe/Paris&month={MONDAY:%Y-%m}&day={MONDAY}"
+    assert "09:00" in monday_at(ada) and client.get(page).status_code == 200
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        cut = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    assert cut >= 2  # at least the loop's own and one asynchronous one
+    for _ in range(3):
+        assert monday_at(ada)[:2] == ["09:00", "09:30"]
+        assert ">09:00<" in client.get(page).text
+    client.post(
+        "/api/v1/me/busy",
+        json={"start": paris(MONDAY, 9).isoformat(), "end": paris(MONDAY, 10).isoformat()},
+        headers=ada.account.headers,
+    )
+    assert {"09:00", "09:30"}.isdisjoint(monday_at(ada))
+
+
+def test_key_reads_awaited_on_postgresql_answer_as_the_session_would(
+    ada: Organizer, client: TestClient, database_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("only PostgreSQL's reads are awaited")
+    key_reads = client.app.state.admission.key_reads  # type: ignore[attr-defined]
+    with session_factory() as session:
+        expected = bookable.page_owner(session, ada.key)
+    assert expected is not None
+
+    async def read(key: str) -> object:
+        return await key_reads.first(*bookable.page_owner_read(key))
+
+    async def reads() -> list[object]:
+        return [await read(ada.key), await read("no-such-page"), await read(ada.key)]
+
+    found, missing, again = asyncio.run(reads())
+    assert found == again == (expected.organizer_id, expected.version)
+    assert missing is None

@@ -221,13 +221,24 @@ class Owner:
     version: int
 
 
+def page_owner_read(key: str) -> tuple[KeyRead, dict[str, Any]]:
+    """The read ``page_owner`` makes, to be sent ahead (``Admission.quick_read``)."""
+    return _PAGE_OWNER, {"key": key}
+
+
+def link_owner_read(token: str) -> tuple[KeyRead, dict[str, Any]]:
+    return _LINK_OWNER, {"token_hash": hash_token(token)}
+
+
 def page_owner(session: Session, key: str) -> Owner | None:
-    row = _PAGE_OWNER.first(session, {"key": key})
+    read, params = page_owner_read(key)
+    row = read.first(session, params)
     return Owner(row[0], row[1]) if row is not None else None
 
 
 def link_owner(session: Session, token: str) -> Owner | None:
-    row = _LINK_OWNER.first(session, {"token_hash": hash_token(token)})
+    read, params = link_owner_read(token)
+    row = read.first(session, params)
     return Owner(row[0], row[1]) if row is not None else None
 
 

@@ -30,20 +30,24 @@ exclusion constraint); the gates only keep the server responsive.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import psycopg
 from anyio import CapacityLimiter, to_thread
+from psycopg import pq
+from psycopg.adapt import Transformer
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme.db import MEMORY_ONLY, WouldRead
+from bookwithme.db import MEMORY_ONLY, PREFETCHED, KeyRead, WouldRead
 from bookwithme.errors import Busy
 
 MAX_WAIT = 8.0  # seconds a request may wait for admission, all gates together
@@ -146,6 +150,141 @@ Resolver = Callable[[Session, str], uuid.UUID | None]
 T = TypeVar("T")
 
 
+NOT_READ = object()  # what ``AsyncKeyReads.first`` answers when it could not ask
+
+
+class AsyncKeyReads:
+    """PostgreSQL: key reads awaited on connections of the event loop's own, ``SIZE`` per
+    loop, made when first needed, in autocommit. Each statement is prepared once per
+    connection and then sent as libpq's prepared-statement call, its row converted by
+    psycopg's own loaders: psycopg's cursor machinery costs more processor time per read
+    than the rest of an invitee's slot list. A read that fails (a lost connection, a
+    server restarting) drops its connection and answers ``NOT_READ``: the request then
+    reads synchronously, the way that reports errors."""
+
+    SIZE = 4
+
+    def __init__(self, engine: Engine) -> None:
+        self.dialect = engine.dialect
+        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self._local = threading.local()
+        self._statements: dict[KeyRead, tuple[bytes, bytes, tuple[str, ...]]] = {}
+
+    def _statement(self, read: KeyRead) -> tuple[bytes, bytes, tuple[str, ...]]:
+        """The read's name, its text with numbered parameters ($1…), and their names."""
+        known = self._statements.get(read)
+        if known is None:
+            sql = read.compiled(self.dialect)[0]
+            names: list[str] = []
+
+            def number(match: re.Match[str]) -> str:
+                if match.group(1) not in names:
+                    names.append(match.group(1))
+                return f"${names.index(match.group(1)) + 1}"
+
+            text = re.sub(r"%\((\w+)\)s", number, sql).replace("%%", "%")
+            name = f"bookwithme_key_read_{len(self._statements)}".encode()
+            known = self._statements[read] = (name, text.encode(), tuple(names))
+        return known
+
+    async def first(self, read: KeyRead, params: dict[str, Any]) -> Any:
+        if not all(isinstance(value, str) for value in params.values()):
+            return NOT_READ  # only text keys are sent this way
+        name, text, names = self._statement(read)
+        idle: asyncio.LifoQueue[_LoopConnection | None] | None = getattr(self._local, "idle", None)
+        if idle is None:
+            idle = self._local.idle = asyncio.LifoQueue()
+            for _ in range(self.SIZE):
+                idle.put_nowait(None)  # a place for a connection not made yet
+        connection = await idle.get()
+        kept = None  # what goes back: the connection once it answered, else a free place
+        try:
+            if connection is None:
+                connection = _LoopConnection(
+                    await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+                )
+            row = await connection.run(name, text, [params[n].encode() for n in names])
+            kept = connection
+        except (psycopg.Error, OSError, ReadFailed):
+            return NOT_READ
+        finally:
+            if kept is None and connection is not None:
+                connection.close()  # failed or cancelled midway: never reused
+            idle.put_nowait(kept)
+        return read.converted(self.dialect, row)
+
+
+class ReadFailed(Exception):
+    pass
+
+
+class _LoopConnection:
+    """One asynchronous connection driven at the libpq level: send, wait until its socket
+    is readable, read the result."""
+
+    def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
+        self.connection = connection
+        self.pgconn = connection.pgconn
+        self.loader = Transformer(connection)
+        self.prepared: set[bytes] = set()
+
+    async def run(self, name: bytes, text: bytes, values: list[bytes]) -> tuple[Any, ...] | None:
+        pgconn = self.pgconn
+        if name not in self.prepared:
+            pgconn.send_prepare(name, text)
+            self._check(await self._result(), pq.ExecStatus.COMMAND_OK)
+            self.prepared.add(name)
+        pgconn.send_query_prepared(name, values)
+        result = await self._result()
+        self._check(result, pq.ExecStatus.TUPLES_OK)
+        if result.ntuples == 0:
+            return None
+        self.loader.set_pgresult(result)
+        return self.loader.load_row(0, tuple)
+
+    async def _result(self) -> pq.abc.PGresult:
+        pgconn = self.pgconn
+        while pgconn.flush():
+            await self._ready(writable=True)
+        pgconn.consume_input()
+        while pgconn.is_busy():
+            await self._ready()
+            pgconn.consume_input()
+        result = pgconn.get_result()
+        while pgconn.get_result() is not None:  # the end of this query's results
+            pass
+        if result is None:
+            raise ReadFailed("no result")
+        return result
+
+    async def _ready(self, writable: bool = False) -> None:
+        loop = asyncio.get_running_loop()
+        ready = loop.create_future()
+        fd = self.pgconn.socket
+        if writable:
+            loop.add_writer(fd, _wake, ready)
+        else:
+            loop.add_reader(fd, _wake, ready)
+        try:
+            await ready
+        finally:
+            if writable:
+                loop.remove_writer(fd)
+            else:
+                loop.remove_reader(fd)
+
+    @staticmethod
+    def _check(result: pq.abc.PGresult | None, expected: pq.ExecStatus) -> None:
+        if result is None or result.status != expected:
+            message = result.error_message.decode(errors="replace") if result else "no result"
+            raise ReadFailed(message)
+
+    def close(self) -> None:
+        self.pgconn.finish()
+
+
 class Admission:
     """The gates of one server process (see the module's description)."""
 
@@ -167,6 +306,7 @@ class Admission:
         # Threads for remote reads, apart from the ones requests use for the database.
         self.remote_threads = CapacityLimiter(REMOTE_READS)
         self._organizers: OrderedDict[tuple[str, str], uuid.UUID] = OrderedDict()
+        self.key_reads = AsyncKeyReads(engine) if engine.dialect.name == "postgresql" else None
 
     @staticmethod
     def deadline() -> float:
@@ -230,18 +370,35 @@ class Admission:
         async with self.database.held(deadline):
             return await to_thread.run_sync(run)
 
-    async def quick_read(self, work: Callable[[Session], T], deadline: float) -> T:
+    async def quick_read(
+        self,
+        work: Callable[[Session], T],
+        deadline: float,
+        first: tuple[KeyRead, dict[str, Any]] | None = None,
+    ) -> T:
         """``read``, but first on the event loop itself, with a session that may read only
         single rows by key (``MEMORY_ONLY``): what the invitee's pages need when their
         organizer's data is in memory, an indexed row that neither database makes a reader
         wait for. No thread, so no waiting for the interpreter lock behind other threads;
         no pool, so no checkout and no ping. When ``work`` would read more (``WouldRead``),
         or the loop's connection was lost, it starts over in a thread, admitted like
-        ``read``."""
+        ``read``.
+
+        ``first`` is the key read ``work`` starts with. On PostgreSQL it is sent ahead and
+        awaited (``AsyncKeyReads``): the round trip to the server is then time the loop
+        spends on other requests, not time the whole process waits."""
+        prefetched = None
+        if first is not None and self.key_reads is not None:
+            read, params = first
+            found = await self.key_reads.first(read, params)
+            if found is not NOT_READ:
+                prefetched = (read, params, found)
         try:
             connection = self._loop_connection()
             with Session(bind=connection, autoflush=False) as session:
                 session.info[MEMORY_ONLY] = connection
+                if prefetched is not None:
+                    session.info[PREFETCHED] = prefetched
                 return work(session)
         except WouldRead:
             pass
@@ -271,7 +428,8 @@ class Admission:
                 conn.close()
 
     def close(self) -> None:
-        """Close the event loops' connections (the pool's are the engine's to close)."""
+        """Close the event loops' connections (the pool's are the engine's to close); the
+        asynchronous ones close with their loop."""
         with self._lock:
             connections, self._loop_connections = self._loop_connections, []
         for conn in connections:

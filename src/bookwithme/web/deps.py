@@ -16,7 +16,7 @@ from bookwithme.accounts import service as accounts
 from bookwithme.accounts.sessions import SESSION_COOKIE, decode_session
 from bookwithme.bookings import service as bookings
 from bookwithme.config import Settings
-from bookwithme.db import session_scope
+from bookwithme.db import KeyRead, session_scope
 from bookwithme.errors import Forbidden, Unauthorized
 from bookwithme.models import User
 from bookwithme.scheduling.service import Availability
@@ -76,14 +76,18 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-async def invitee_read(request: Request, work: Callable[[Session], T]) -> T:
+async def invitee_read(
+    request: Request,
+    work: Callable[[Session], T],
+    first: tuple[KeyRead, dict[str, Any]] | None = None,
+) -> T:
     """The way the pages invitees open most read: ``work`` runs on a read-only session of
     its own, admitted at the database gate, with the address's organizer and busy time
     from ``availability`` (in memory while their availability version holds): on the
     event loop when only the version is to be read, else in one thread
     (``Admission.quick_read``). No session dependency, no thread hop per dependency."""
     admission: Admission = request.app.state.admission
-    return await admission.quick_read(work, admission_deadline(request))
+    return await admission.quick_read(work, admission_deadline(request), first)
 
 
 def availability(request: Request) -> Availability:

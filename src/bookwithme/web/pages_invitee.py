@@ -28,6 +28,7 @@ from starlette.responses import RedirectResponse, Response
 
 from bookwithme.bookings import service as bookings
 from bookwithme.bookings.schemas import BookingCreate
+from bookwithme.db import KeyRead
 from bookwithme.errors import DomainError, InvalidInput
 from bookwithme.i18n import (
     clock_label,
@@ -123,6 +124,7 @@ class Place:
     back: str | None
     find: Callable[[Session, datetime], Bookable]  # as a booking needs it: read afresh
     reach: Callable[[Request, Session, datetime], Reached]  # as a visit needs it: from memory
+    owner: tuple[KeyRead, dict[str, Any]]  # the read ``reach`` starts with
 
 
 @dataclass
@@ -506,7 +508,7 @@ async def _show(
                 choice.first = chosen.astimezone(named_zone(choice.zone)).date()
         return _booking_page(request, session, place, bookable, choice, now, reached=reached)
 
-    return await invitee_read(request, page)
+    return await invitee_read(request, page, place.owner)
 
 
 def _answers_from(fields: dict[str, str], questions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -596,6 +598,7 @@ def _page_place(page_key: str, type_id: str) -> Place:
         reach=lambda request, session, _now: availability(request).through_page(
             session, page_key, type_id
         ),
+        owner=lookup.page_owner_read(page_key),
     )
 
 
@@ -605,6 +608,7 @@ def _link_place(token: str) -> Place:
         back=None,
         find=lambda session, now: lookup.bookable_through_link(session, token, now),
         reach=lambda request, session, now: availability(request).through_link(session, token, now),
+        owner=lookup.link_owner_read(token),
     )
 
 

@@ -240,7 +240,7 @@ async def page_slots(
         reached = availability(request).through_page(session, page_key, type_id)
         return slots_response(request, session, reached.bookable, query, utcnow(), reached=reached)
 
-    return await invitee_read(request, answer)
+    return await invitee_read(request, answer, bookable_lookup.page_owner_read(page_key))
 
 
 @router.get("/pages/{page_key}/meeting-types/{type_id}/days", responses=READS)
@@ -251,7 +251,7 @@ async def page_days(page_key: str, type_id: str, query: DaysQueryDep, request: R
         reached = availability(request).through_page(session, page_key, type_id)
         return days_answer(session, reached, query, utcnow())
 
-    return await invitee_read(request, answer)
+    return await invitee_read(request, answer, bookable_lookup.page_owner_read(page_key))
 
 
 @router.get("/links/{token}", responses=LINK_GONE)
@@ -270,7 +270,7 @@ async def link_slots(token: str, query: SlotQueryDep, request: Request) -> Respo
         reached = availability(request).through_link(session, token, now)
         return slots_response(request, session, reached.bookable, query, now, reached=reached)
 
-    return await invitee_read(request, answer)
+    return await invitee_read(request, answer, bookable_lookup.link_owner_read(token))
 
 
 @router.get("/links/{token}/days", responses=LINK_READS)
@@ -282,7 +282,7 @@ async def link_days(token: str, query: DaysQueryDep, request: Request) -> DaysOu
         reached = availability(request).through_link(session, token, now)
         return days_answer(session, reached, query, now)
 
-    return await invitee_read(request, answer)
+    return await invitee_read(request, answer, bookable_lookup.link_owner_read(token))
 
 
 # --- Booking ------------------------------------------------------------------------
