@@ -33,13 +33,7 @@ from bookwithme.web.api import router as api_router
 from bookwithme.web.embedding import allow_embedding
 from bookwithme.web.errors import install_error_handlers
 from bookwithme.web.hot_paths import HotPaths
-from bookwithme.web.middleware import (
-    BodySizeLimit,
-    CSRFProtection,
-    HeadAsGet,
-    SecurityHeaders,
-    UnstorableInput,
-)
+from bookwithme.web.middleware import CSRFProtection, Edge
 from bookwithme.web.openapi import install_openapi, raises
 from bookwithme.worker import Worker
 
@@ -125,8 +119,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if answer_cache is not None:
         app.add_middleware(ResponseCache, cache=answer_cache)
-    app.add_middleware(UnstorableInput)
-    app.add_middleware(HeadAsGet)
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodySizeLimit)
+    # Size limit, security headers, HEAD as GET and unstorable input, in one layer.
+    app.add_middleware(Edge)
     return app

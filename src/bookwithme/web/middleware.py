@@ -405,15 +405,50 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                origins = (scope.get("state") or {}).get(FRAME_ANCESTORS_KEY)
-                framing = self.NO_FRAMING
-                if origins:
-                    policy = "frame-ancestors 'self' " + " ".join(origins)
-                    framing = [(b"content-security-policy", policy.encode("ascii"))]
-                message["headers"] = list(message.get("headers") or []) + self.HEADERS + framing
+                message["headers"] = self.added(scope, message)
             await send(message)
 
         await self.app(scope, receive, with_headers)
 
+    @classmethod
+    def added(cls, scope: Scope, start: Message) -> list[tuple[bytes, bytes]]:
+        """The response's headers with these added."""
+        origins = (scope.get("state") or {}).get(FRAME_ANCESTORS_KEY)
+        framing = cls.NO_FRAMING
+        if origins:
+            policy = "frame-ancestors 'self' " + " ".join(origins)
+            framing = [(b"content-security-policy", policy.encode("ascii"))]
+        return list(start.get("headers") or []) + cls.HEADERS + framing
+
 
 FRAME_ANCESTORS_KEY = "frame_ancestors"  # web/embedding.py writes it
+
+
+class Edge:
+    """The four layers every request passes, as one: ``BodySizeLimit``, then
+    ``SecurityHeaders``, ``HeadAsGet`` and ``UnstorableInput``. A ``GET`` without a body,
+    the request invitees make most, needs nothing of them but the path and query checks
+    and the headers, so it gets just that here, one layer instead of four; a request
+    these checks refuse, and every other request, goes through the four as they are."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.layers = BodySizeLimit(SecurityHeaders(HeadAsGet(UnstorableInput(app))))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or _header(scope, b"content-length")
+            or storable.path_problem(scope["path"], scope.get("raw_path")) is not None
+            or storable.urlencoded_problem(scope.get("query_string", b"")) is not None
+        ):
+            await self.layers(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = SecurityHeaders.added(scope, message)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
