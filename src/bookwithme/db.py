@@ -17,9 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.errors import Busy
 
-# Every session raises organizers' availability versions as it writes (see its module).
-from bookwithme.scheduling import versions as _versions  # noqa: F401
-
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Connections per process. Requests use at most REQUEST_CONNECTIONS of them at once (the
 # database gate in web/admission.py); the rest are kept for the background worker and the
@@ -294,3 +291,8 @@ def lock_key(session: Session, key: str) -> None:
     transaction lock. On SQLite, writers are already serialized by ``begin_immediate``."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+
+# Every session raises organizers' availability versions as it writes (see its module);
+# imported last, as it reads its version with a KeyRead defined above.
+from bookwithme.scheduling import versions as _versions  # noqa: E402, F401

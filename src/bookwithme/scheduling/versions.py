@@ -25,11 +25,12 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Table, event, select, update
+from sqlalchemy import Table, bindparam, event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.base import PassiveFlag
 
+from bookwithme.db import KeyRead
 from bookwithme.models import (
     Booking,
     BusyBlock,
@@ -192,5 +193,10 @@ def _transaction_ended(session: Session, _transaction: Any) -> None:
     session.info.pop(_RAISED_KEY, None)
 
 
+_VERSION = KeyRead(select(User.availability_version).where(User.id == bindparam("id")))
+
+
 def version_of(session: Session, organizer_id: uuid.UUID) -> int | None:
-    return session.scalar(select(User.availability_version).where(User.id == organizer_id))
+    """The organizer's availability version (a key read: the answer cache's one read)."""
+    row = _VERSION.first(session, {"id": organizer_id})
+    return None if row is None else int(row[0])
