@@ -11,8 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme.db import KeyRead, session_scope
+from bookwithme.db import session_scope
+from bookwithme.key_reads import KeyRead
 from bookwithme.models import BusyBlock, CalendarBusyInterval, CalendarConnection, utcnow
+from bookwithme.web.admission import AsyncKeyReads
 from tests.factories import Account, add_booking, create_account
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -220,13 +222,19 @@ def test_unknown_pages_and_types_are_404(ada: Organizer) -> None:
 
 def count_queries(engine: Engine, run) -> int:  # type: ignore[no-untyped-def]
     """Statements sent to the database while ``run`` runs: through the engine, and the
-    single-row reads sent to the driver directly (``KeyRead``)."""
+    single-row reads sent to the driver directly (``KeyRead``), or awaited on the event
+    loop's own connections (PostgreSQL, ``AsyncKeyReads``)."""
     statements: list[str] = []
     on_driver = KeyRead._on_driver
+    awaited = AsyncKeyReads.first
 
     def driver_read(self, connection, params):  # type: ignore[no-untyped-def]
         statements.append(str(self.statement))
         return on_driver(self, connection, params)
+
+    async def awaited_read(self, read, params):  # type: ignore[no-untyped-def]
+        statements.append(str(read.statement))
+        return await awaited(self, read, params)
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
         if (
@@ -238,10 +246,12 @@ def count_queries(engine: Engine, run) -> int:  # type: ignore[no-untyped-def]
 
     event.listen(engine, "before_cursor_execute", record)
     KeyRead._on_driver = driver_read  # type: ignore[method-assign]
+    AsyncKeyReads.first = awaited_read  # type: ignore[method-assign]
     try:
         run()
     finally:
         KeyRead._on_driver = on_driver  # type: ignore[method-assign]
+        AsyncKeyReads.first = awaited  # type: ignore[method-assign]
         event.remove(engine, "before_cursor_execute", record)
     return len(statements)
 

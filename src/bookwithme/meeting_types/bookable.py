@@ -23,8 +23,9 @@ from sqlalchemy import Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from bookwithme.admin.policy import personal_bookings_status
-from bookwithme.db import KeyRead, longer_read
+from bookwithme.db import longer_read
 from bookwithme.errors import NotFound
+from bookwithme.key_reads import KeyRead
 from bookwithme.lookup import parse_id
 from bookwithme.meeting_types.service import require_usable
 from bookwithme.models import (

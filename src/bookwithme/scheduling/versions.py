@@ -30,7 +30,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.base import PassiveFlag
 
-from bookwithme.db import KeyRead
+from bookwithme.key_reads import KeyRead
 from bookwithme.models import (
     Booking,
     BusyBlock,

@@ -47,8 +47,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme.db import MEMORY_ONLY, PREFETCHED, KeyRead, WouldRead
 from bookwithme.errors import Busy
+from bookwithme.key_reads import MEMORY_ONLY, PREFETCHED, KeyRead, WouldRead
 
 MAX_WAIT = 8.0  # seconds a request may wait for admission, all gates together
 LANE_MAX_WAITING = 500  # per organizer and process; beyond it the answer is 503 at once

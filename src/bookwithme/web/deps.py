@@ -16,8 +16,9 @@ from bookwithme.accounts import service as accounts
 from bookwithme.accounts.sessions import SESSION_COOKIE, decode_session
 from bookwithme.bookings import service as bookings
 from bookwithme.config import Settings
-from bookwithme.db import KeyRead, session_scope
+from bookwithme.db import session_scope
 from bookwithme.errors import Forbidden, Unauthorized
+from bookwithme.key_reads import KeyRead
 from bookwithme.models import User
 from bookwithme.scheduling.service import Availability
 from bookwithme.web.admission import Admission

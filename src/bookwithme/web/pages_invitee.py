@@ -28,7 +28,6 @@ from starlette.responses import RedirectResponse, Response
 
 from bookwithme.bookings import service as bookings
 from bookwithme.bookings.schemas import BookingCreate
-from bookwithme.db import KeyRead
 from bookwithme.errors import DomainError, InvalidInput
 from bookwithme.i18n import (
     clock_label,
@@ -43,6 +42,7 @@ from bookwithme.i18n import (
     when,
 )
 from bookwithme.instants import local_times
+from bookwithme.key_reads import KeyRead
 from bookwithme.meeting_types import bookable as lookup
 from bookwithme.meeting_types.bookable import Bookable
 from bookwithme.models import utcnow
