@@ -111,7 +111,8 @@ def test_invitee_and_organizer_get_invitations_through_smtp(
 
     invitee = inbox.to("grace@example.com")[0]
     assert invitee["Subject"] == "Confirmé : 30 minute meeting avec Ada Lovelace"
-    assert invitee["From"] == settings.mail_from
+    assert invitee["From"] == "Ada Lovelace via bookwithme <bookings@localhost>"
+    assert invitee["Reply-To"] == "Ada Lovelace <ada@example.com>"
     text = body_of(invitee, "plain")
     assert (
         booked["manage_url"] in text and "Votre rendez-vous avec Ada Lovelace est réservé." in text

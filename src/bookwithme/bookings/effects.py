@@ -13,7 +13,7 @@ from bookwithme.bookings.views import booking_detail
 from bookwithme.calendars import writeback
 from bookwithme.models import Booking, MeetingType, User
 from bookwithme.notifications import reminders
-from bookwithme.notifications.emails import Event
+from bookwithme.notifications.emails import Change, Event
 from bookwithme.notifications.outbox import enqueue_booking_emails, question_labels
 from bookwithme.webhooks import service as webhooks
 
@@ -28,7 +28,10 @@ def booking_changed(
     manage_url: str | None,
     secret_key: str,
     now: datetime,
+    change: Change | None = None,
 ) -> None:
+    """``change``: for a move, the time the booking had before (the emails show old → new),
+    the reason given, and who moved it."""
     session.flush()
     if event == "created":
         entries: list[dict[str, Any]] = meeting_type.reminders if meeting_type else []
@@ -50,6 +53,7 @@ def booking_changed(
         labels=question_labels(meeting_type.questions) if meeting_type else {},
         now=now,
         secret_key=secret_key,
+        change=change,
     )
     webhooks.emit(
         session,

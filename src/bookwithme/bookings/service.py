@@ -13,7 +13,7 @@ import secrets
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
@@ -36,6 +36,7 @@ from bookwithme.lookup import parse_id
 from bookwithme.meeting_types.bookable import Bookable, bookable_type
 from bookwithme.meeting_types.service import require_usable
 from bookwithme.models import Booking, MeetingType, Page, PrivateLink, User
+from bookwithme.notifications.emails import Change
 from bookwithme.paging import page_after
 from bookwithme.scheduling import versions
 from bookwithme.scheduling.service import is_offered
@@ -215,9 +216,13 @@ def reschedule(
     now: datetime,
     settings: Settings,
     manage_url: str | None = None,
+    *,
+    reason: str | None = None,
+    by: Literal["invitee", "organizer"] = "invitee",
 ) -> Booking:
     """Move a confirmed booking to another offered start (its own time counts as free);
-    both sides are told, the invitee with ``manage_url``."""
+    both sides are told, the invitee with ``manage_url``, each email showing the old time,
+    the new one and ``reason``."""
     bookable = reschedule_context(session, booking)
     lock_organizer(session, booking.user_id)
     session.refresh(booking)
@@ -232,6 +237,7 @@ def reschedule(
     if not is_offered(session, bookable, start, now, exclude_booking_id=booking.id, rules=rules):
         raise SlotUnavailable()
     end = start + timedelta(minutes=booking.duration_minutes)
+    previous = (booking.start_at, booking.end_at)
     booking.start_at = start
     booking.end_at = end
     booking.blocked_start_at = start - timedelta(minutes=booking.buffer_before_minutes)
@@ -247,6 +253,7 @@ def reschedule(
         manage_url=manage_url,
         secret_key=settings.resolved_secret_key,
         now=now,
+        change=Change(previous=previous, reason=reason or None, by=by),
     )
     return booking
 

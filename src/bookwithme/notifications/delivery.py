@@ -21,9 +21,10 @@ import ssl
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
-from typing import Protocol
+from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import update
@@ -135,12 +136,55 @@ class SMTPSender:
                 smtp.close()
 
 
-def build_message(row: OutboxMessage, mail_from: str, secret_key: str) -> EmailMessage:
+SERVICE_NAME = "bookwithme"
+
+
+def _one_line(name: str) -> str:
+    """A person's name as a header may carry it: control characters (CR and LF above all,
+    which would start a header of their own) and runs of spaces become one space."""
+    return " ".join("".join(c if c.isprintable() else " " for c in name).split())
+
+
+def _address(name: str, addr_spec: str) -> Address | None:
+    """``name <addr_spec>``, quoted and encoded as the header needs (a comma, a quote or
+    "Zoë" in a name are safe); None for an address the header cannot carry."""
+    try:
+        return Address(display_name=_one_line(name), addr_spec=addr_spec.strip())
+    except (ValueError, IndexError):
+        return None
+
+
+def sender(mail_from: str, on_behalf_of: str | None) -> Address | str:
+    """The From of an email about a person's meeting: "Ada Lovelace via bookwithme" at
+    MAIL_FROM's address (MAIL_FROM's own display name, when it has one, stands for
+    "bookwithme"); MAIL_FROM as it is for the service's own emails."""
+    service, addr_spec = parseaddr(mail_from)
+    who = _one_line(on_behalf_of or "")
+    if not who or not addr_spec:
+        return mail_from
+    via = _one_line(service) or SERVICE_NAME
+    return _address(f"{who} via {via}", addr_spec) or mail_from
+
+
+def build_message(
+    row: OutboxMessage,
+    mail_from: str,
+    secret_key: str,
+    headers: dict[str, Any] | None = None,
+) -> EmailMessage:
     """Plain text and HTML alternatives, the invitation inline as text/calendar (what Outlook
-    and Gmail read) and again as an .ics attachment (what everything else opens)."""
+    and Gmail read) and again as an .ics attachment (what everything else opens).
+    ``headers`` is what the email job carries (``outbox.enqueue_email``): ``sender_name``,
+    shown as "… via bookwithme" in From, and ``reply_to`` as [name, address]."""
+    headers = headers or {}
     message = EmailMessage()
-    message["From"] = mail_from
+    message["From"] = sender(mail_from, headers.get("sender_name"))
     message["To"] = row.recipient
+    reply_to = headers.get("reply_to")
+    if isinstance(reply_to, list) and len(reply_to) == 2:
+        address = _address(str(reply_to[0]), str(reply_to[1]))
+        if address is not None:
+            message["Reply-To"] = address
     message["Subject"] = row.subject
     message["Date"] = format_datetime(row.created_at)
     message["Message-ID"] = row.message_id or make_msgid(domain="bookwithme")
@@ -173,7 +217,10 @@ def _deliver(context: jobs.JobContext) -> None:
             return  # sent already, or deleted with its booking's organizer
         # A "failed" message runs again only when an administrator retried its dead job.
         message = build_message(
-            row, context.settings.mail_from, context.settings.resolved_secret_key
+            row,
+            context.settings.mail_from,
+            context.settings.resolved_secret_key,
+            context.job.payload,
         )
     sender: Sender = context.state
     try:

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from babel.dates import format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from bookwithme.i18n import translations, when
 from bookwithme.models import Booking, User
 from bookwithme.notifications import ical
 from bookwithme.paths import TEMPLATES_DIR
+from bookwithme.timezones import named_zone
 
 Event = Literal["created", "rescheduled", "cancelled"]
 Role = Literal["invitee", "organizer"]
@@ -41,6 +43,33 @@ class Email:
     html: str
     ics: str | None
     ics_method: str | None
+    # Whom the email is from in people's eyes: the From display name becomes
+    # "<sender_name> via bookwithme" (the address stays MAIL_FROM's), and replies go to
+    # ``reply_to`` (name, address): the organizer for the invitee, the invitee for the
+    # organizer (SPEC 2.10). None for the service's own emails.
+    sender_name: str | None = None
+    reply_to: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What the emails about a change say beyond the booking itself: the time it had
+    before a move, the reason given, and who made it."""
+
+    previous: tuple[datetime, datetime] | None = None
+    reason: str | None = None
+    by: Role = "invitee"
+
+
+def span(start: datetime, end: datetime, zone: str, locale: str) -> str:
+    """When, start to end, in ``zone``: "Tuesday, December 1, 2026, 10:00 \u2013 10:30" (the
+    end's date written out too when it falls on another day)."""
+    tz = named_zone(zone)
+    if end.astimezone(tz).date() == start.astimezone(tz).date():
+        until = format_time(end, "HH:mm", tzinfo=tz, locale=locale)
+    else:
+        until = when(end, zone, locale)
+    return f"{when(start, zone, locale)} \u2013 {until}"
 
 
 def _where(booking: Booking, gettext: Any) -> str:
@@ -77,7 +106,9 @@ def _render(
     manage_url: str | None,
     labels: dict[str, str],
     now: datetime,
+    change: Change | None = None,
 ) -> Email:
+    change = change or Change()
     if role == "invitee":
         locale, zone, recipient = (
             booking.invitee_locale,
@@ -85,9 +116,11 @@ def _render(
             booking.invitee_email,
         )
         other = organizer.name
+        reply_to = (organizer.name, organizer.email)
     else:
         locale, zone, recipient = organizer.locale, organizer.time_zone, organizer.email
         other = booking.invitee_name
+        reply_to = (booking.invitee_name, booking.invitee_email)
     gettext = translations(locale).gettext
     yes, no = gettext("yes"), gettext("no")
     answers = [
@@ -104,7 +137,19 @@ def _render(
         "role": role,
         "locale": locale,
         "zone": zone,
-        "when": when(booking.start_at, zone, locale),
+        "when": span(booking.start_at, booking.end_at, zone, locale),
+        # A move shows the old time, then the new one.
+        "previous_when": (
+            span(*change.previous, zone, locale)
+            if event == "rescheduled" and change.previous
+            else None
+        ),
+        "reason": (
+            booking.cancel_reason
+            if event == "cancelled"
+            else (change.reason if event == "rescheduled" else None)
+        ),
+        "by": change.by,
         "where": _where(booking, gettext),
         "answers": answers,
         "manage_url": manage_url if role == "invitee" else None,
@@ -115,7 +160,18 @@ def _render(
     text = _env.get_template("booking.txt").render(context)
     html = _env.get_template("booking.html").render(context)
     if event == "reminder":  # the invitation came with the booking; this one only reminds
-        return Email(f"reminder_{role}", recipient, locale, subject, text, html, None, None)
+        return Email(
+            f"reminder_{role}",
+            recipient,
+            locale,
+            subject,
+            text,
+            html,
+            None,
+            None,
+            sender_name=organizer.name,
+            reply_to=reply_to,
+        )
     method = "CANCEL" if event == "cancelled" else "REQUEST"
     return Email(
         kind=f"booking_{event}_{role}",
@@ -135,6 +191,8 @@ def _render(
             now=now,
         ),
         ics_method=method,
+        sender_name=organizer.name,
+        reply_to=reply_to,
     )
 
 
@@ -146,12 +204,14 @@ def booking_emails(
     manage_url: str | None,
     labels: dict[str, str],
     now: datetime,
+    change: Change | None = None,
 ) -> list[Email]:
     """The invitee's email (with the manage link) and the organizer's (naming the invitee
-    and their answers), each with an iCalendar part."""
+    and their answers), each with an iCalendar part; after a move, both show the old time
+    and the new one, and the reason when one was given."""
     return [
-        _render(booking, organizer, event, "invitee", manage_url, labels, now),
-        _render(booking, organizer, event, "organizer", manage_url, labels, now),
+        _render(booking, organizer, event, "invitee", manage_url, labels, now, change),
+        _render(booking, organizer, event, "organizer", manage_url, labels, now, change),
     ]
 
 

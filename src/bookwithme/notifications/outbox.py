@@ -1,7 +1,9 @@
 """Writing emails to the outbox, in the transaction of the change that causes them.
 
 Each message is stored with its bodies encrypted (they hold the invitee's manage link) and
-gets one ``email`` job; the worker delivers it and then drops the bodies."""
+gets one ``email`` job; the worker delivers it and then drops the bodies. The job's payload
+names the message and what its headers say of the people behind it: the name shown before
+"via bookwithme" in From, and the Reply-To (``delivery.build_message``)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bookwithme import jobs
 from bookwithme.models import Booking, OutboxMessage, User
-from bookwithme.notifications.emails import Email, Event, booking_emails
+from bookwithme.notifications.emails import Change, Email, Event, booking_emails
 from bookwithme.secrets_box import MAIL, SecretUnreadable, seal, unseal
 
 EMAIL_JOB = "email"
@@ -71,7 +73,12 @@ def enqueue_email(
     )
     row.message_id = f"<{row.id}@bookwithme>"
     session.add(row)
-    jobs.enqueue(session, EMAIL_JOB, str(row.id), {"message": str(row.id)}, run_at=now)
+    payload: dict[str, Any] = {"message": str(row.id)}
+    if email.sender_name:
+        payload["sender_name"] = email.sender_name
+    if email.reply_to:
+        payload["reply_to"] = list(email.reply_to)
+    jobs.enqueue(session, EMAIL_JOB, str(row.id), payload, run_at=now)
     return row
 
 
@@ -85,11 +92,18 @@ def enqueue_booking_emails(
     labels: dict[str, str],
     now: datetime,
     secret_key: str,
+    change: Change | None = None,
 ) -> list[OutboxMessage]:
     rows = [
         enqueue_email(session, email, booking_id=booking.id, secret_key=secret_key, now=now)
         for email in booking_emails(
-            booking, organizer, event, manage_url=manage_url, labels=labels, now=now
+            booking,
+            organizer,
+            event,
+            manage_url=manage_url,
+            labels=labels,
+            now=now,
+            change=change,
         )
     ]
     session.flush()
