@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from typing import Annotated, Any
@@ -9,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import TypeAdapter, ValidationError
 
-from bookwithme.config import Settings
+from bookwithme.config import DEFAULT_HOST, DEFAULT_PORT, Settings
 from bookwithme.db import make_engine, make_session_factory, session_scope
 from bookwithme.errors import DomainError
 from bookwithme.scheduling.schedules import TimeZoneName
@@ -65,8 +66,15 @@ def db_upgrade() -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = DEFAULT_HOST,
+    port: Annotated[
+        int,
+        typer.Option(
+            help="Port to listen on (and of the links written, when BASE_URL is not set).",
+            min=1,
+            max=65535,
+        ),
+    ] = DEFAULT_PORT,
     workers: Annotated[
         int, typer.Option(help="Server processes, sharing only the database.", min=1, max=64)
     ] = 1,
@@ -78,13 +86,17 @@ def serve(
         ),
     ] = True,
 ) -> None:
-    """Apply migrations, then serve the web app and the API."""
+    """Apply migrations, then serve the web app and the API. Without BASE_URL, links (manage,
+    page, private links) point at http://HOST:PORT."""
     import uvicorn
 
     from bookwithme import migrate
     from bookwithme.app import create_app
 
-    settings = Settings()
+    settings = Settings().for_listener(host, port)
+    if workers > 1:
+        # Each process builds its settings from the environment: it must say the same.
+        os.environ["BOOKWITHME_BASE_URL"] = settings.base_url
     migrate.upgrade(settings.resolved_database_url)
     # Made (or read) once here, so every process signs with the same key.
     settings.resolved_secret_key  # noqa: B018
@@ -92,6 +104,11 @@ def serve(
         f"bookwithme is serving {settings.base_url} (listening on {host}:{port}, "
         f"{workers} process{'es' if workers > 1 else ''})"
     )
+    if not settings.base_url_given and settings.base_url.startswith("http://localhost:"):
+        typer.echo(
+            "Links in emails and pages point at this machine; set BOOKWITHME_BASE_URL to the "
+            "address people open."
+        )
     # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 by
     # itself. The client address is worked out in one place, from TRUSTED_PROXIES
     # (web/deps.py client_address), and the scheme of links comes from BASE_URL.

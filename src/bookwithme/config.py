@@ -8,12 +8,27 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bookwithme.proxies import IPNetwork, parse_networks
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+# Addresses that mean "every interface": no browser reaches the server at them.
+_WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})  # noqa: S104 (compared, not bound)
+
+
+def listening_url(host: str, port: int) -> str:
+    """The address of a server listening on ``host:port``, for links when BASE_URL is not
+    set: one listening on every interface is shown as ``localhost``, and an IPv6 address
+    gets its brackets."""
+    if host in _WILDCARD_HOSTS:
+        host = "localhost"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 class Settings(BaseSettings):
@@ -24,7 +39,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./var")
     database_url: str | None = None
-    base_url: str = "http://127.0.0.1:8000"
+    # Unset (or empty): where ``serve`` listens (``for_listener``), else this default.
+    base_url: str = listening_url(DEFAULT_HOST, DEFAULT_PORT)
     secret_key: str | None = Field(default=None, repr=False)
     smtp_url: str | None = Field(default=None, repr=False)
     mail_from: str = "bookwithme <bookings@localhost>"
@@ -44,10 +60,32 @@ class Settings(BaseSettings):
     # addresses are refused (SPEC 2.9, targets.py) unless this is on.
     allow_private_targets: bool = False
 
+    _base_url_given: bool = PrivateAttr(default=False)
+
     @field_validator("base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _default_base_url(self) -> Settings:
+        self._base_url_given = "base_url" in self.model_fields_set and bool(self.base_url)
+        if not self.base_url:
+            self.base_url = listening_url(DEFAULT_HOST, DEFAULT_PORT)
+        return self
+
+    @property
+    def base_url_given(self) -> bool:
+        """Whether BASE_URL was set (to something), rather than left to its default."""
+        return self._base_url_given
+
+    def for_listener(self, host: str, port: int) -> Settings:
+        """These settings for a server listening on ``host:port``: without a BASE_URL of
+        their own, the links it writes (manage, page, private links, calendar UIDs) point
+        at that address. A BASE_URL that was set always wins."""
+        if self.base_url_given:
+            return self
+        return self.model_copy(update={"base_url": listening_url(host, port)})
 
     @field_validator("database_url", "secret_key", "smtp_url")
     @classmethod

@@ -40,12 +40,29 @@ def _multi_line(value: str) -> str:
     return value
 
 
+# Domains private to an organization that email_validator refuses as special-use (RFC 6762
+# ``.local``, often an Active Directory domain such as ``corp.local``; RFC 8375
+# ``home.arpa``). Names it accepts already (``.lan``, ``.internal``, ``.intranet``) need no
+# entry; ``.localhost``, ``.test``, ``.invalid``, ``.onion`` stay refused, and so does a
+# domain without a dot (``ada@localhost``).
+PRIVATE_EMAIL_SUFFIXES = (".local", ".home.arpa")
+# What such a suffix is checked as: a top-level name email_validator accepts.
+_STAND_IN_SUFFIX = ".lan"
+
+
 def _email(value: str) -> str:
+    """A valid address, normalized and in lower case. Addresses at an organization's private
+    domain are checked like any other, with the private suffix standing in as ``.lan``."""
+    local, at, domain = value.rpartition("@")
+    suffix = next((s for s in PRIVATE_EMAIL_SUFFIXES if domain.lower().endswith(s)), "")
+    checked = f"{local}{at}{domain[: -len(suffix)]}{_STAND_IN_SUFFIX}" if suffix else value
     try:
-        result = validate_email(value, check_deliverability=False)
+        result = validate_email(checked, check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValueError(f"is not a valid email address: {exc}") from None
-    return result.normalized.lower()
+    if not suffix:
+        return result.normalized.lower()
+    return f"{result.local_part}@{result.domain.removesuffix(_STAND_IN_SUFFIX)}{suffix}".lower()
 
 
 def at_most(limit: int) -> BeforeValidator:

@@ -137,7 +137,7 @@ def test_setup_form_errors_are_shown_and_nothing_is_written(
         "time_zone": ({"time_zone": "Mars/Olympus_Mons"}, "not a known IANA time zone"),
         "password": ({"password": "short", "password_confirm": "short"}, "at least 8"),
         "name": ({"name": "x" * 201}, "at most 200"),
-        "organization_name": ({"organization_name": "   "}, "at least 1"),
+        "organization_name": ({"organization_name": "   "}, "Enter the name of your organization"),
     }
     for field, (overrides, message) in cases.items():
         response = client.post("/setup", data=setup_fields(client, **overrides), headers=HTML)

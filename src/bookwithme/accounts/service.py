@@ -16,7 +16,7 @@ from bookwithme.accounts.devices import KnownDevice
 from bookwithme.accounts.passwords import hash_password, needs_rehash, verify_password
 from bookwithme.accounts.sessions import SessionClaims
 from bookwithme.db import began_as_writer, begin_immediate, lock_key
-from bookwithme.errors import AlreadySetUp, EmailTaken, NotFound
+from bookwithme.errors import AlreadySetUp, EmailTaken, InvalidInput, NotFound
 from bookwithme.models import ApiToken, MeetingType, Organization, Page, Schedule, User, utcnow
 from bookwithme.scheduling.schedules import default_schedule
 from bookwithme.security import hash_token, new_token
@@ -66,6 +66,7 @@ def create_user(
 ) -> User:
     """A new user with what every organizer starts with: the default schedule
     (Mon-Fri 09:00-17:00 in their zone), two public meeting types and an unpublished page."""
+    name = required_names(name=name)["name"]
     email = normalize_email(email)
     if session.scalar(select(exists().where(User.email == email))):
         raise EmailTaken()
@@ -118,18 +119,33 @@ class SetupInput:
     locale: str = "en"
 
 
+def required_names(**names: str | None) -> dict[str, str]:
+    """Each name trimmed, or ``InvalidInput`` naming every one that is missing or blank:
+    nothing is stored as an empty name (or as the text "None")."""
+    cleaned = {field: (value or "").strip() for field, value in names.items()}
+    missing = [field for field, value in cleaned.items() if not value]
+    if missing:
+        raise InvalidInput(
+            f"{', '.join(missing)}: must not be empty",
+            details=[{"field": field, "message": "must not be empty"} for field in missing],
+        )
+    return cleaned
+
+
 def set_up_installation(session: Session, data: SetupInput) -> User:
-    """First run: the organization and its first admin, once."""
+    """First run: the organization and its first admin, once. Both names are required."""
+    names = required_names(organization_name=data.organization_name, name=data.name)
     lock_installation(session)
     if has_any_user(session):
         raise AlreadySetUp()
-    organization = the_organization(session) or create_organization(session, data.organization_name)
-    organization.name = data.organization_name
+    organization_name = names["organization_name"]
+    organization = the_organization(session) or create_organization(session, organization_name)
+    organization.name = organization_name
     return create_user(
         session,
         organization,
         email=data.email,
-        name=data.name,
+        name=names["name"],
         time_zone=data.time_zone,
         password=data.password,
         is_admin=True,

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
@@ -27,10 +34,24 @@ router = APIRouter(include_in_schema=False)
 FormFields = Annotated[dict[str, str], Depends(form_fields)]
 
 
+def required(message: str) -> BeforeValidator:
+    """A field a person must fill in: left out of the post, empty or only spaces, it gets
+    ``message`` rather than pydantic's "Field required" or "at least 1 character"."""
+
+    def check(value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValueError(message)
+        return value
+
+    return BeforeValidator(check)
+
+
 class SignupForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    name: Name
+    # A name left out of the post is None (validate_default), which ``required`` refuses
+    # with the same message as an empty one.
+    name: Annotated[Name, required("Enter your name.")] = Field(None, validate_default=True)
     email: Email
     password: Password
     password_confirm: str
@@ -45,7 +66,9 @@ class SignupForm(BaseModel):
 
 
 class SetupForm(SignupForm):
-    organization_name: Name
+    organization_name: Annotated[Name, required("Enter the name of your organization.")] = Field(
+        None, validate_default=True
+    )
 
 
 def start_session(request: Request, response: Response, settings: Settings, user: User) -> None:
