@@ -33,7 +33,12 @@ def _record(context: jobs.JobContext) -> None:
     if "before_record" in payload:
         hooks[payload["before_record"]]()
     with session_scope(context.factory, write=True) as session:
-        context.hold(session)
+        if payload.get("complete"):
+            context.complete(session)
+            if payload.get("then_fail"):
+                raise RuntimeError("the effect's transaction failed after complete")
+        else:
+            context.hold(session)
         done.append(context.job.key)
 
 
@@ -130,6 +135,25 @@ def test_a_worker_whose_lease_ended_records_nothing(
     assert done == ["slow"]  # once, by w2
     [row] = rows(session_factory)
     assert (row.status, row.locked_by) == ("done", None)
+
+
+def test_a_handler_may_record_its_job_done_with_its_effect(
+    session_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    """``complete``: done in the effect's own transaction; if that transaction fails, the
+    job is not done but tried again like any failure."""
+    enqueue(session_factory, "together", complete=True)
+    enqueue(session_factory, "rolled-back", complete=True, then_fail=True)
+    assert sorted(s or "" for s in run(session_factory, settings, "w1")) == ["done", "queued"]
+    by_key = {row.key: row for row in rows(session_factory)}
+    done_row, failed_row = by_key["together"], by_key["rolled-back"]
+    assert (done_row.status, done_row.locked_by, done_row.finished_at is not None) == (
+        "done",
+        None,
+        True,
+    )
+    assert (failed_row.status, failed_row.attempts, failed_row.locked_by) == ("queued", 1, None)
+    assert "after complete" in (failed_row.last_error or "")
 
 
 def test_failures_are_retried_with_backoff_then_dead_and_retried_by_hand(

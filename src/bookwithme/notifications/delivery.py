@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from functools import cache
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -86,6 +87,14 @@ class Sender(Protocol):
     def close(self) -> None: ...
 
 
+@cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings for the SMTP server, made once: making them reads the system's
+    certificate authorities, which cost more than sending a message (one context serves
+    every connection and thread)."""
+    return ssl.create_default_context()
+
+
 class SMTPSender:
     """Keeps one SMTP connection open for a batch of messages (``close`` ends it); a
     connection the server dropped is opened again once."""
@@ -97,16 +106,15 @@ class SMTPSender:
 
     def _connect(self) -> smtplib.SMTP:
         c = self.config
-        context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if c.implicit_tls:
-            smtp = smtplib.SMTP_SSL(c.host, c.port, timeout=self.timeout, context=context)
+            smtp = smtplib.SMTP_SSL(c.host, c.port, timeout=self.timeout, context=tls_context())
         else:
             smtp = smtplib.SMTP(c.host, c.port, timeout=self.timeout)
         try:
             smtp.ehlo()
             if not c.implicit_tls and smtp.has_extn("starttls"):
-                smtp.starttls(context=context)
+                smtp.starttls(context=tls_context())
                 smtp.ehlo()
             if c.username:
                 smtp.login(c.username, c.password or "")
@@ -228,7 +236,7 @@ def _deliver(context: jobs.JobContext) -> None:
     except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
         raise RuntimeError(f"{type(exc).__name__}: {exc}"[:2000]) from exc
     with session_scope(context.factory, write=True) as session:
-        context.hold(session)
+        context.complete(session)  # sent, and the job done, in one write
         _mark_sent(session, message_id, utcnow())
 
 
