@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bookwithme import migrate
 from bookwithme.app import create_app
 from bookwithme.config import Settings, listening_url
 from bookwithme.models import OutboxMessage
@@ -72,6 +73,12 @@ def served(
     whatever `serve` writes)."""
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    # `serve` sets up the process's logging as it migrates, which in a test process would
+    # send every later test's log lines into the output the CLI tests read.
+    real_upgrade = migrate.upgrade
+    monkeypatch.setattr(
+        migrate, "upgrade", lambda url, **_: real_upgrade(url, configure_logging=False)
+    )
     monkeypatch.setenv("BOOKWITHME_BASE_URL", "unset")
     monkeypatch.delenv("BOOKWITHME_BASE_URL")
     monkeypatch.setenv("BOOKWITHME_EMBEDDED_WORKER", "false")
