@@ -5,7 +5,8 @@ services as the API; every form works without JavaScript."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Annotated, Any, Literal
 
@@ -20,8 +21,24 @@ from bookwithme.bookings.views import reminders_of_bookings
 from bookwithme.calendars import connections
 from bookwithme.calendars.connections import CalendarCreate, list_calendars
 from bookwithme.config import Settings
-from bookwithme.errors import CalendarUnreadable, InvalidInput, TargetNotAllowed
-from bookwithme.i18n import spans_by_day, when
+from bookwithme.errors import (
+    CalendarUnreadable,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    TargetNotAllowed,
+)
+from bookwithme.i18n import (
+    clock_label,
+    day_label,
+    first_weekday,
+    month_label,
+    regional_locale,
+    spans_by_day,
+    translations,
+    weekday_names,
+    when,
+)
 from bookwithme.meeting_types import service as meeting_types
 from bookwithme.meeting_types.schemas import (
     MAX_QUESTIONS,
@@ -32,16 +49,18 @@ from bookwithme.meeting_types.schemas import (
     PrivateLinkCreate,
     embed_origin,
 )
-from bookwithme.models import MeetingType, Organization, Page, User, utcnow
+from bookwithme.models import Booking, MeetingType, Organization, Page, User, utcnow
+from bookwithme.scheduling import service as scheduling
 from bookwithme.scheduling import store
 from bookwithme.scheduling.schedules import WEEKDAYS, ScheduleData
-from bookwithme.timezones import known_zones
+from bookwithme.timezones import known_zones, named_zone
 from bookwithme.web import calendar_reads
 from bookwithme.web import reminders as reminder_form
 from bookwithme.web.api.calendars import BUSY_DAYS
 from bookwithme.web.deps import BookingLane, NotSignedIn, PageUser, SessionDep, SettingsDep
 from bookwithme.web.errors import summarize
 from bookwithme.web.forms import form_fields, validate_form
+from bookwithme.web.pages_invitee import _weeks as month_grid
 from bookwithme.web.setup_gate import require_setup
 from bookwithme.web.templating import render
 
@@ -317,6 +336,39 @@ def hours_save(
 # --- Bookings ---------------------------------------------------------------------------
 
 SHOWS = ("upcoming", "past", "cancelled")
+SHOW_LABELS = {"upcoming": "Upcoming", "past": "Past", "cancelled": "Cancelled"}
+MOVE_REASON_MAX = 1000  # as the API's
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MONTH = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])$")
+TIME_TAKEN = "That time was just taken. Please pick another one."
+NOT_MOVABLE = {
+    "booking_cancelled": "This booking is cancelled, so it cannot be moved.",
+    "not_found": "This booking can no longer be moved: its meeting type is deleted or turned "
+    "off, or personal bookings are turned off for your account. Cancel it and ask the "
+    "invitee to book again.",
+}
+
+
+def _lang(user: User) -> str:
+    return user.locale if user.locale in ("en", "fr") else "en"
+
+
+def _moved_notice(session: Session, user: User, booking_id: str, lang: str) -> str | None:
+    """ "Moved to …" for the booking just moved (one of the organizer's own)."""
+    try:
+        booking = bookings.organizer_booking(session, user, booking_id)
+    except NotFound:
+        return None
+    if booking.status != "confirmed":
+        return None
+    text: str = translations(lang).gettext(
+        "Moved to %(when)s (%(zone)s). %(name)s gets an email with the old time and the new one."
+    )
+    return text % {
+        "when": when(booking.start_at, user.time_zone, lang),
+        "zone": user.time_zone,
+        "name": booking.invitee_name,
+    }
 
 
 @router.get("/bookings")
@@ -327,8 +379,11 @@ def bookings_page(
     show: Literal["upcoming", "past", "cancelled"] = "upcoming",
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     notice: Annotated[str | None, Query(max_length=20)] = None,
+    moved: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     now = utcnow()
+    lang = _lang(user)
+    gettext = translations(lang).gettext
     if show == "upcoming":
         found, next_cursor = bookings.list_bookings(session, user, now, None, "confirmed", cursor)
     elif show == "past":
@@ -337,15 +392,17 @@ def bookings_page(
         found, next_cursor = bookings.list_bookings(session, user, None, None, "cancelled", cursor)
     zone = user.time_zone
     type_ids = {b.meeting_type_id for b in found if b.meeting_type_id is not None}
-    questions = {
-        mt.id: {q["id"]: q["label"] for q in mt.questions}
-        for mt in session.scalars(select(MeetingType).where(MeetingType.id.in_(type_ids)))
-    }
+    questions: dict[uuid.UUID, dict[str, str]] = {}
+    movable_types: set[uuid.UUID] = set()  # a booking of a deleted or inactive type is not
+    for mt in session.scalars(select(MeetingType).where(MeetingType.id.in_(type_ids))):
+        questions[mt.id] = {q["id"]: q["label"] for q in mt.questions}
+        if mt.active and mt.deleted_at is None:
+            movable_types.add(mt.id)
     reminders = reminders_of_bookings(session, [b.id for b in found])
     rows = [
         {
             "booking": b,
-            "when": when(b.start_at, zone, "en"),
+            "when": when(b.start_at, zone, lang),
             "labels": questions.get(b.meeting_type_id, {}) if b.meeting_type_id else {},
             "reminders": [
                 {
@@ -355,21 +412,31 @@ def bookings_page(
                 }
                 for r in reminders.get(b.id, [])
             ],
+            "movable": b.status == "confirmed"
+            and b.end_at > now
+            and b.meeting_type_id in movable_types,
+            "just_moved": moved is not None and str(b.id) == moved,
         }
         for b in found
     ]
+    text = notice_text(notice)
     return render(
         request,
         "organizer/bookings.html",
         {
             "rows": rows,
             "show": show,
-            "shows": SHOWS,
+            "shows": [
+                (s, translations(lang).pgettext("bookings tab", SHOW_LABELS[s])) for s in SHOWS
+            ],
             "zone": zone,
             "next_cursor": next_cursor,
-            "notice": notice_text(notice),
+            "notice": _moved_notice(session, user, moved, lang)
+            if moved
+            else (gettext(text) if text else None),
             "now": now,
         },
+        lang=lang,
     )
 
 
@@ -383,6 +450,220 @@ def booking_cancel(
         raise InvalidInput("The reason can be at most 2,000 characters.")
     bookings.cancel(session, booking, reason or None, "organizer", utcnow(), settings)
     return RedirectResponse("/bookings?notice=cancelled", status_code=303)
+
+
+# Moving a booking: a GET page with a month calendar (the days with room) and the chosen
+# day's free times, in the organizer's zone, from the same slot rule as the invitee's move
+# (the booking's own time counts as free and is marked); choosing a time, an optional
+# reason and confirming posts, and the list says where it went.
+
+
+def _month_field(text: str | None) -> date | None:
+    if not text or not _MONTH.match(text):
+        return None
+    return scheduling.plausible(date(int(text[:4]), int(text[5:7]), 1), "month")
+
+
+def _day_field(text: str | None) -> date | None:
+    try:
+        return scheduling.plausible(date.fromisoformat(text), "day") if text else None
+    except ValueError:
+        return None
+
+
+def _instant(text: str) -> datetime | None:
+    """An ISO 8601 instant with an offset, as the page's times are written; None for
+    anything else (a local time without offset, a date beyond what UTC can hold)."""
+    try:
+        value = datetime.fromisoformat(text)
+        return value.astimezone(UTC) if value.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        return None
+
+
+def _move_page(
+    request: Request,
+    session: Session,
+    user: User,
+    booking: Booking,
+    month: date | None,
+    day: date | None,
+    *,
+    error: str | None = None,
+    reason: str = "",
+    chosen: datetime | None = None,
+    status_code: int = 200,
+) -> Response:
+    lang = _lang(user)
+    gettext = translations(lang).gettext
+    zone = user.time_zone
+    tz = named_zone(zone)
+    now = utcnow()
+    today = now.astimezone(tz).date()
+    context: dict[str, Any] = {
+        "booking": booking,
+        "zone": zone,
+        "current_when": when(booking.start_at, zone, lang),
+        "error": error,
+        "reason": reason,
+        "reason_max": MOVE_REASON_MAX,
+    }
+    try:
+        bookable = bookings.reschedule_context(session, booking)
+    except DomainError as exc:
+        blocked = NOT_MOVABLE.get(exc.code, exc.message)
+        context.update(blocked=gettext(blocked), error=None)
+        return render(request, "organizer/move.html", context, 409, lang)
+    rules = bookings.booking_rules(bookable, booking)
+    current = int(booking.start_at.timestamp())
+
+    def month_starts(first: date) -> list[int]:
+        low, high = scheduling.month_window(first, zone)
+        return scheduling.starts_for(session, bookable, low, high, now, booking.id, rules)
+
+    def rooms_of(starts: list[int]) -> dict[date, int]:
+        return dict(scheduling.days_with_room([s for s in starts if s != current], zone))
+
+    this_month = today.replace(day=1)
+    # The last month that may have room: the type's horizon, a day's margin for zones.
+    last_month = (today + timedelta(days=bookable.meeting_type.max_advance_days + 1)).replace(day=1)
+    own_day = booking.start_at.astimezone(tz).date()
+    asked = day if day is not None and day >= today else None
+    month = month or (asked or max(own_day, today)).replace(day=1)
+    month = max(this_month, min(month, last_month))
+    if asked is not None and asked.replace(day=1) != month:
+        asked = None
+    starts = month_starts(month)
+    rooms = rooms_of(starts)
+    if asked is not None:
+        day = asked
+    elif own_day in rooms:
+        day = own_day
+    else:
+        day = min(rooms) if rooms else None
+
+    next_free: date | None = None
+    if day is None or day not in rooms:
+        later = [d for d in rooms if day is None or d > day]
+        if later:
+            next_free = min(later)
+        else:  # nothing more this month: look ahead, up to the type's horizon
+            ahead = (month + timedelta(days=32)).replace(day=1)
+            while ahead <= last_month and next_free is None:
+                ahead_rooms = rooms_of(month_starts(ahead))
+                next_free = min(ahead_rooms) if ahead_rooms else None
+                ahead = (ahead + timedelta(days=32)).replace(day=1)
+
+    base = f"/bookings/{booking.id}/move"
+    label = clock_label(lang, 24)
+    chosen_iso = chosen.astimezone(tz).isoformat() if chosen else None
+    times = []
+    if day is not None:
+        for seconds in scheduling.starts_on(starts, day, zone):
+            local = datetime.fromtimestamp(seconds, tz)
+            times.append(
+                {
+                    "value": local.isoformat(),
+                    "label": label(local.hour, local.minute),
+                    "current": seconds == current,
+                    "checked": local.isoformat() == chosen_iso,
+                }
+            )
+    first = first_weekday(regional_locale(request.headers.get("accept-language"), lang), lang)
+    following = (month + timedelta(days=32)).replace(day=1)
+    context.update(
+        month=month,
+        month_label=month_label(month, lang),
+        weekdays=weekday_names(lang, first),
+        weeks=month_grid(month, rooms, day, today, first, f"{base}?month={month:%Y-%m}", lang),
+        previous_url=f"{base}?month={month - timedelta(days=1):%Y-%m}"
+        if month > this_month
+        else None,
+        next_url=f"{base}?month={following:%Y-%m}" if month < last_month else None,
+        day=day,
+        day_heading=day_label(day, lang) if day else None,
+        times=times,
+        can_choose=any(not t["current"] for t in times),
+        next_free_label=day_label(next_free, lang) if next_free else None,
+        next_free_url=f"{base}?month={next_free:%Y-%m}&day={next_free.isoformat()}"
+        if next_free
+        else None,
+    )
+    return render(request, "organizer/move.html", context, status_code, lang)
+
+
+@router.get("/bookings/{booking_id}/move")
+def booking_move_page(
+    booking_id: str,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    month: Annotated[str | None, Query(max_length=7, pattern=r"^\d{4}-(?:0[1-9]|1[0-2])$")] = None,
+    day: date | None = None,
+) -> Response:
+    """The free times to move a booking to; this GET changes nothing."""
+    booking = bookings.organizer_booking(session, user, booking_id)
+    if day is not None:
+        scheduling.plausible(day, "day")
+    return _move_page(request, session, user, booking, _month_field(month), day)
+
+
+@router.post("/bookings/{booking_id}/move", dependencies=[BookingLane])
+def booking_move(
+    booking_id: str,
+    request: Request,
+    fields: FormFields,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    booking = bookings.organizer_booking(session, user, booking_id)
+    try:  # which month and day the page showed, to show them again
+        month, day = _month_field(fields.get("month")), _day_field(fields.get("day"))
+    except InvalidInput:
+        month, day = None, None
+    reason = fields.get("reason", "").strip()
+    start = _instant(fields.get("start", ""))
+    gettext = translations(_lang(user)).gettext
+
+    def again(message: str, status_code: int, fresh: Booking = booking) -> Response:
+        return _move_page(
+            request,
+            session,
+            user,
+            fresh,
+            month,
+            day,
+            error=gettext(message),
+            reason=reason,
+            chosen=start,
+            status_code=status_code,
+        )
+
+    if not fields.get("start"):
+        return again("Pick a new time first.", 422)
+    if start is None:
+        return again("Pick one of the times shown.", 422)
+    if len(reason) > MOVE_REASON_MAX:
+        return again("The reason can be at most 1,000 characters.", 422)
+    if _CONTROL.search(reason):
+        return again("The reason cannot contain control characters.", 422)
+    if start == booking.start_at:
+        return again("That is the booking's time now. Pick another one.", 422)
+    try:
+        bookings.reschedule(
+            session, booking, start, utcnow(), settings, reason=reason or None, by="organizer"
+        )
+    except DomainError as exc:
+        if exc.status_code not in (404, 409):
+            raise
+        session.rollback()  # shown again as it is now: cancelled, or the time taken
+        fresh = bookings.organizer_booking(session, user, booking_id)
+        start = None
+        if exc.code == "slot_unavailable":
+            return again(TIME_TAKEN, 409, fresh)
+        return _move_page(request, session, user, fresh, month, day, status_code=409)
+    return RedirectResponse(f"/bookings?moved={booking.id}", status_code=303)
 
 
 # --- Meeting types and their private links --------------------------------------------

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from starlette.responses import Response
 
 from bookwithme.bookings import service as bookings
 from bookwithme.bookings.schemas import BookingDetail, BookingOut, CancelIn
+from bookwithme.bookings.service import BookingCancelled
+from bookwithme.errors import SlotUnavailable
+from bookwithme.instants import InputInstant
 from bookwithme.models import utcnow
+from bookwithme.validation import NO_CONTROL
 from bookwithme.web.api.common import DATE_OR_INSTANT, json_in_zone, window, zone_query
 from bookwithme.web.deps import BookingLane, CurrentUser, SessionDep, SettingsDep
+from bookwithme.web.openapi import raises
 
 router = APIRouter(tags=["bookings"])
 
@@ -23,6 +29,35 @@ class BookingPage(BaseModel):
 
 
 ZoneDep = Annotated[str | None, Depends(zone_query)]
+
+REASON_MAX = 1000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+class MoveIn(BaseModel):
+    """The organizer moves a booking: ``start`` must be a time the slot rule offers for
+    the booking's meeting type (its own time counting as free); ``reason`` goes to the
+    invitee in the email that shows the old time and the new one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: InputInstant
+    reason: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=REASON_MAX),
+            AfterValidator(_no_control),
+            NO_CONTROL,
+            Field(description=f"Told to the invitee; at most {REASON_MAX} characters"),
+        ]
+        | None
+    ) = None
 
 
 @router.get("/bookings", response_model=BookingPage)
@@ -72,3 +107,29 @@ def cancel_booking(
     reason = body.reason if body else None
     bookings.cancel(session, booking, reason, "organizer", utcnow(), settings)
     return bookings.booking_detail(session, booking)
+
+
+@router.post(
+    "/bookings/{booking_id}/reschedule",
+    dependencies=[BookingLane],
+    responses=raises(SlotUnavailable, BookingCancelled),
+)
+def reschedule_booking(
+    booking_id: str,
+    body: MoveIn,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> BookingDetail:
+    """Move one of your bookings to another time the slot rule offers for its meeting type
+    (its own time counts as free). The invitee and you each get an email with the old time,
+    the new one and the reason. 409 ``slot_unavailable`` for a time not offered, 409
+    ``booking_cancelled`` for a cancelled booking."""
+    booking = bookings.organizer_booking(session, user, booking_id)
+    try:
+        moved = bookings.reschedule(
+            session, booking, body.start, utcnow(), settings, reason=body.reason, by="organizer"
+        )
+    except BookingCancelled:
+        raise BookingCancelled("This booking is cancelled, so it cannot be moved.") from None
+    return bookings.booking_detail(session, moved)
