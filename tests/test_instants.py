@@ -32,13 +32,20 @@ LAST = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp())
     zone=st.sampled_from(ZONES),
     minutes=st.lists(st.integers(FIRST // 60, LAST // 60), min_size=1, max_size=40),
     odd_seconds=st.integers(0, 59),
+    length_minutes=st.sampled_from([5, 30, 45, 60, 90, 720, 1440]),
 )
-def test_same_text_as_python(zone: str, minutes: list[int], odd_seconds: int) -> None:
+def test_same_text_as_python(
+    zone: str, minutes: list[int], odd_seconds: int, length_minutes: int
+) -> None:
     local = LocalTimes(zone)
     instants = [m * 60 for m in minutes] + [minutes[0] * 60 + odd_seconds]
     for seconds in instants + instants:  # the second pass answers from what it kept
         assert local(seconds) == epoch_in_zone(seconds, zone)
     assert LocalTimes(zone).many(instants) == [epoch_in_zone(s, zone) for s in instants]
+    for length in (length_minutes * 60, length_minutes * 60 + odd_seconds):
+        spans = LocalTimes(zone).spans(instants, length)
+        assert spans[0::2] == [epoch_in_zone(s, zone) for s in instants]
+        assert spans[1::2] == [epoch_in_zone(s + length, zone) for s in instants]
 
 
 def test_what_is_kept_starts_over_when_full() -> None:
@@ -67,9 +74,13 @@ def test_every_minute_around_each_change_of_offset() -> None:
             if offset == previous:
                 continue
             previous = offset
-            for minute in range((hour - 3) * 60, (hour + 3) * 60):
-                assert local(minute * 60) == epoch_in_zone(minute * 60, zone)
+            around = [minute * 60 for minute in range((hour - 3) * 60, (hour + 3) * 60)]
+            for seconds in around:
+                assert local(seconds) == epoch_in_zone(seconds, zone)
                 checked += 1
+            assert local.spans(around, 1800)[1::2] == [
+                epoch_in_zone(s + 1800, zone) for s in around
+            ]
     assert checked > 50 * 360  # the zones above change offset at least 50 times in ten years
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Annotated
@@ -99,6 +99,29 @@ class LocalTimes:
                     out.append(prefix + minutes[second // 60] + known[1])
                     continue
             out.append(one(seconds))  # works out and keeps what it lacks
+        return out
+
+    def spans(self, starts: Sequence[int], length: int) -> list[str]:
+        """Each start and its end (``length`` seconds later), one after the other: the end
+        written from its start's parts when both fall in one hour's offset and one day."""
+        hours, days, minutes, one = self._hours, self._days, _MINUTES, self.__call__
+        out: list[str] = []
+        for seconds in starts:
+            known = hours.get(seconds // 3600)
+            if known is not None and not seconds % 60 and not length % 60:
+                day, second = divmod(seconds + known[0], 86400)
+                prefix = days.get(day)
+                end_second = second + length
+                if (
+                    prefix is not None
+                    and end_second < 86400
+                    and hours.get((seconds + length) // 3600) is known
+                ):
+                    out.append(prefix + minutes[second // 60] + known[1])
+                    out.append(prefix + minutes[end_second // 60] + known[1])
+                    continue
+            out.append(one(seconds))
+            out.append(one(seconds + length))
         return out
 
 

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -272,8 +273,13 @@ def window_of(start: date, end: date, zone: str) -> tuple[datetime, datetime]:
         )
     plausible(start, "start")
     plausible(end, "end")
-    z = named_zone(zone)
-    return localize(start, 0, z), localize(end + timedelta(days=1), 0, z)
+    return local_midnight(start, zone), local_midnight(end + timedelta(days=1), zone)
+
+
+@lru_cache(maxsize=8192)
+def local_midnight(day: date, zone: str) -> datetime:
+    """The instant ``day`` begins in ``zone`` (kept: windows start on the same few days)."""
+    return localize(day, 0, named_zone(zone))
 
 
 def starts_for(
@@ -332,8 +338,7 @@ def month_window(month: date, zone: str) -> tuple[datetime, datetime]:
     """The instants of a calendar month in ``zone``: ``[1st 00:00, 1st of next 00:00)``."""
     first = plausible(month.replace(day=1), "month")
     following = (first + timedelta(days=32)).replace(day=1)
-    z = named_zone(zone)
-    return localize(first, 0, z), localize(following, 0, z)
+    return local_midnight(first, zone), local_midnight(following, zone)
 
 
 def days_with_room(starts: Sequence[int], zone: str) -> list[tuple[date, int]]:

@@ -174,13 +174,8 @@ def slots_json(zone: str, duration_minutes: int, starts: Sequence[int]) -> str:
     field names and the instants need no escaping (the zone is a known IANA name, still
     escaped), and this is the answer invitees ask for most."""
     length = int(duration_minutes) * 60
-    local = local_times(zone)
-    items = ",".join(
-        f'{{"start":"{a}","end":"{b}"}}'
-        for a, b in zip(
-            local.many(starts), local.many([start + length for start in starts]), strict=True
-        )
-    )
+    texts = iter(local_times(zone).spans(starts, length))
+    items = ",".join(f'{{"start":"{a}","end":"{b}"}}' for a, b in zip(texts, texts, strict=True))
     return (
         f'{{"time_zone":{json.dumps(zone)},"duration_minutes":{int(duration_minutes)},'
         f'"slots":[{items}]}}'
