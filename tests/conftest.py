@@ -144,3 +144,21 @@ def cli_env(
     monkeypatch.setenv("BOOKWITHME_DATABASE_URL", database_url)
     monkeypatch.setenv("BOOKWITHME_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("BOOKWITHME_SECRET_KEY", "test-secret-key-" + "x" * 32)
+
+
+@pytest.fixture
+def smtp():  # type: ignore[no-untyped-def]
+    """A real SMTP server (aiosmtpd) on a free port, its inbox, and a sender pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    from bookwithme.notifications.delivery import SMTPConfig, SMTPSender
+    from tests.notifications.test_delivery import Inbox, free_port
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, SMTPSender(SMTPConfig.from_url(f"smtp://127.0.0.1:{port}"), timeout=5)
+    finally:
+        controller.stop()

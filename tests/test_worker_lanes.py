@@ -19,7 +19,7 @@ from bookwithme.db import session_scope
 from bookwithme.models import Job, utcnow
 from tests.bookings.test_booking_api import Page, at
 from tests.factories import create_account
-from tests.notifications.test_delivery import Inbox, smtp, with_smtp  # noqa: F401
+from tests.notifications.test_delivery import Inbox, with_smtp
 from tests.scheduling.test_public_slots import next_monday
 
 FEED = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nEND:VCALENDAR\r\n"
@@ -71,7 +71,7 @@ def test_a_hanging_calendar_does_not_hold_up_confirmation_emails(
     settings: Settings,
     session_factory: sessionmaker[Session],
     hanging_feed: HangingFeed,
-    smtp: tuple[Inbox, Any],  # noqa: F811
+    smtp: tuple[Inbox, Any],
 ) -> None:
     from bookwithme.app import create_app
 

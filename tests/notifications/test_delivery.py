@@ -6,12 +6,10 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
-from collections.abc import Iterator
 from datetime import timedelta
 from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 from sqlalchemy import select
@@ -39,10 +37,14 @@ def free_port() -> int:
 
 
 class Inbox:
+    """What the test SMTP server received: each message parsed, and as the bytes sent."""
+
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.raw: list[bytes] = []
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.raw.append(envelope.content)
         self.messages.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default)
         )
@@ -50,18 +52,6 @@ class Inbox:
 
     def to(self, address: str) -> list[Message]:
         return [m for m in self.messages if m["To"] == address]
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, SMTPSender]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, SMTPSender(SMTPConfig.from_url(f"smtp://127.0.0.1:{port}"), timeout=5)
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -9,13 +9,11 @@ from __future__ import annotations
 import email
 import email.policy
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage, Message
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,10 +22,10 @@ from bookwithme.bookings import service
 from bookwithme.config import Settings
 from bookwithme.db import session_scope
 from bookwithme.models import Booking, BookingReminder, Job, OutboxMessage, utcnow
-from bookwithme.notifications.delivery import SMTPConfig, SMTPSender, build_message
+from bookwithme.notifications.delivery import SMTPSender, build_message
 from tests.bookings.test_booking_api import Page, at
 from tests.factories import create_account
-from tests.notifications.test_delivery import Inbox, free_port
+from tests.notifications.test_delivery import Inbox
 from tests.notifications.test_delivery import body_of as raw_body_of
 from tests.notifications.test_reminders import set_reminders
 from tests.scheduling.test_public_slots import next_monday
@@ -84,30 +82,6 @@ def body_of(message: Message, subtype: str) -> str:
     return raw_body_of(message, subtype).replace("\r\n", "\n")
 
 
-class RawInbox(Inbox):
-    """Keeps the bytes as they crossed the wire, too."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.raw: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.raw.append(envelope.content)
-        return await super().handle_DATA(server, session, envelope)
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[RawInbox, SMTPSender]]:
-    inbox = RawInbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, SMTPSender(SMTPConfig.from_url(f"smtp://127.0.0.1:{port}"), timeout=5)
-    finally:
-        controller.stop()
-
-
 @pytest.fixture
 def zoe(client: TestClient, session_factory: sessionmaker[Session]) -> Page:
     return Page(client, create_account(session_factory, "zoe@example.com", name=ZOE))
@@ -135,7 +109,7 @@ def test_emails_answer_to_the_other_side_and_say_when_in_their_language(
     zoe: Page,
     session_factory: sessionmaker[Session],
     settings: Settings,
-    smtp: tuple[RawInbox, SMTPSender],
+    smtp: tuple[Inbox, SMTPSender],
 ) -> None:
     inbox, sender = smtp
     monday = next_monday()
@@ -194,7 +168,7 @@ def test_an_organizers_move_gives_the_reason_in_each_language(
     zoe: Page,
     session_factory: sessionmaker[Session],
     settings: Settings,
-    smtp: tuple[RawInbox, SMTPSender],
+    smtp: tuple[Inbox, SMTPSender],
 ) -> None:
     inbox, sender = smtp
     changed = zoe.client.patch("/api/v1/me", json={"locale": "fr"}, headers=zoe.account.headers)
@@ -244,7 +218,7 @@ def test_reminders_answer_to_the_other_side_and_say_when(
     zoe: Page,
     session_factory: sessionmaker[Session],
     settings: Settings,
-    smtp: tuple[RawInbox, SMTPSender],
+    smtp: tuple[Inbox, SMTPSender],
 ) -> None:
     inbox, sender = smtp
     set_reminders(zoe, [{"minutes_before": 120, "to": "both"}])

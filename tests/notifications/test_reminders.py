@@ -16,7 +16,7 @@ from bookwithme.db import session_scope
 from bookwithme.models import Base, BookingReminder, Job, OutboxMessage, utcnow
 from tests.bookings.test_booking_api import Page, at
 from tests.factories import create_account
-from tests.notifications.test_delivery import Inbox, body_of, smtp, with_smtp  # noqa: F401
+from tests.notifications.test_delivery import Inbox, body_of, with_smtp
 from tests.scheduling.test_public_slots import next_monday
 from tests.support.jobs import deliver_due, run_due
 
@@ -127,7 +127,7 @@ def test_reminders_are_scheduled_moved_cancelled_and_skipped(
 def test_a_reminder_is_sent_once_by_the_running_worker(
     settings: Settings,
     session_factory: sessionmaker[Session],
-    smtp: tuple[Inbox, Any],  # noqa: F811
+    smtp: tuple[Inbox, Any],
 ) -> None:
     from bookwithme.app import create_app
 
@@ -171,7 +171,7 @@ def test_no_manage_token_is_readable_in_the_database(
     client: TestClient,
     session_factory: sessionmaker[Session],
     settings: Settings,
-    smtp: tuple[Inbox, Any],  # noqa: F811
+    smtp: tuple[Inbox, Any],
 ) -> None:
     inbox, sender = smtp
     page = Page(client, create_account(session_factory, "ada@example.com"))
