@@ -226,7 +226,7 @@ def _zone_picker(zone: str, now: datetime, lang: str, clock: int) -> dict[str, A
     }
 
 
-def _weeks(
+def month_grid(
     month: date,
     rooms: dict[date, int],
     chosen: date | None,
@@ -305,7 +305,7 @@ def _encoded_value(value: str) -> str:
 
 
 def _time_links(starts: Sequence[int], zone: str, start_url: str, lang: str, clock: int) -> Markup:
-    """A day's free times as links to the details step (as ``_weeks``, written here)."""
+    """A day's free times as links to the details step (as ``month_grid``, written here)."""
     label = clock_label(lang, clock)
     base = escape(start_url)
     return Markup(  # noqa: S704 (the address is escaped, the instant percent-encoded)
@@ -432,7 +432,7 @@ def _booking_page(
         month=month,
         month_label=month_label(month, lang),
         weekdays=weekday_names(lang, first),
-        weeks=_weeks(month, rooms, day, today, first, url(month=f"{month:%Y-%m}"), lang),
+        weeks=month_grid(month, rooms, day, today, first, url(month=f"{month:%Y-%m}"), lang),
         previous_url=url(month=f"{month.replace(day=1) - timedelta(days=1):%Y-%m}")
         if month > this_month
         else None,

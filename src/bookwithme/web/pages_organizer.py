@@ -60,7 +60,7 @@ from bookwithme.web.api.calendars import BUSY_DAYS
 from bookwithme.web.deps import BookingLane, NotSignedIn, PageUser, SessionDep, SettingsDep
 from bookwithme.web.errors import summarize
 from bookwithme.web.forms import form_fields, validate_form
-from bookwithme.web.pages_invitee import _weeks as month_grid
+from bookwithme.web.pages_invitee import month_grid
 from bookwithme.web.setup_gate import require_setup
 from bookwithme.web.templating import render
 
