@@ -55,6 +55,22 @@ AddressInfo = tuple[
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
+NOT_AN_ADDRESS = "is not a valid web address"
+
+
+def require_host(url: str) -> str:
+    """``url`` if a request can be sent to it (a host, a port that is one: "http://[" and
+    "http://host:0" are not); a ``ValueError`` for a form or schema otherwise."""
+    try:
+        parts = urlsplit(url)
+        valid = bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ValueError(NOT_AN_ADDRESS)
+    return url
+
+
 def is_public_address(ip: str | IPAddress) -> bool:
     """Whether ``ip`` is an address of the public Internet: not loopback, private (RFC 1918,
     fc00::/7), link-local, multicast, unspecified, reserved, shared (100.64/10), for

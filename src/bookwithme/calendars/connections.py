@@ -19,6 +19,7 @@ from bookwithme.instants import UTCInstant
 from bookwithme.lookup import parse_id
 from bookwithme.models import CalendarBusyInterval, CalendarConnection, User
 from bookwithme.secrets_box import seal
+from bookwithme.targets import require_host
 from bookwithme.validation import Flag, Name, at_most
 
 Url = Annotated[
@@ -27,9 +28,6 @@ Url = Annotated[
     at_most(2000),
     Field(json_schema_extra={"pattern": r"^\s*(?:https?|webcal)://\S+\s*$"}),
 ]
-
-
-NOT_AN_ADDRESS = "is not a valid web address"
 
 
 class CalendarCreate(BaseModel):
@@ -49,14 +47,7 @@ class CalendarCreate(BaseModel):
             value = "https://" + value[len("webcal://") :]
         if not value.startswith(("http://", "https://")) or any(c in value for c in " \n\r\t"):
             raise ValueError("must be an http:// or https:// address")
-        try:  # a host that a request can be sent to ("http://[" is not one)
-            parts = urlsplit(value)
-            valid = bool(parts.hostname) and (parts.port is None or parts.port > 0)
-        except ValueError:
-            valid = False
-        if not valid:
-            raise ValueError(NOT_AN_ADDRESS)
-        return value
+        return require_host(value)
 
 
 def default_name(url: str) -> str:

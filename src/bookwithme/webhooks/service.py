@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -31,7 +30,7 @@ from bookwithme.instants import UTCInstant
 from bookwithme.lookup import parse_id
 from bookwithme.models import User, WebhookDelivery, WebhookSubscription
 from bookwithme.secrets_box import WEBHOOK_SECRETS, seal
-from bookwithme.targets import check_url
+from bookwithme.targets import check_url, require_host
 from bookwithme.validation import _SPACE, Flag, PatchModel, at_most
 
 WEBHOOK_JOB = "webhook"
@@ -41,7 +40,6 @@ TEST_EVENT = "webhook.test"
 MAX_SUBSCRIPTIONS = 20
 RECENT_DELIVERIES = 50
 
-NOT_AN_ADDRESS = "is not a valid web address"
 OFF_BEFORE_SENT = "The webhook was turned off before this could be delivered."
 # What the documented pattern allows in an address: no space (what ``str.isspace`` calls one)
 # and no control character; spaces around it are stripped (``_SPACE``: what ``str.strip``
@@ -58,14 +56,7 @@ def _web_address(value: str) -> str:
     value = value.strip()  # as the pattern says; pydantic's strip leaves U+001C to U+001F
     if not value.lower().startswith(("http://", "https://")) or any(map(_unfit, value)):
         raise ValueError("must be an http:// or https:// address")
-    try:  # a host that a request can be sent to ("http://[" is not one)
-        parts = urlsplit(value)
-        valid = bool(parts.hostname) and (parts.port is None or parts.port > 0)
-    except ValueError:
-        valid = False
-    if not valid:
-        raise ValueError(NOT_AN_ADDRESS)
-    return value
+    return require_host(value)
 
 
 # The documented schema says what the validator checks, but for the host (its message is
