@@ -20,7 +20,8 @@ from bookwithme.models import OutboxMessage
 from bookwithme.notifications.outbox import opened
 from tests.bookings.test_booking_api import Page, at
 from tests.calendars.test_calendar_sync import SECRET
-from tests.factories import Account, create_account, csrf_token, sign_in
+from tests.factories import Account, create_account, sign_in
+from tests.factories import post_form as post
 from tests.notifications.test_email_content import span
 from tests.scheduling.test_public_slots import next_monday
 
@@ -41,13 +42,6 @@ def book(ada: Page, start: str, **fields: Any) -> dict[str, Any]:
     response = ada.book(start, **fields)
     assert response.status_code == 201, response.text
     return dict(response.json())
-
-
-def post(client: TestClient, path: str, **fields: str):  # type: ignore[no-untyped-def]
-    """A form as the browser sends it, with the signed-in browser's CSRF token."""
-    return client.post(
-        path, data={"csrftoken": csrf_token(client), **fields}, headers=HTML, follow_redirects=False
-    )
 
 
 def choices(page_text: str) -> list[str]:

@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.bookings.test_booking_api import Page, at
-from tests.factories import Account, create_account, csrf_token, sign_in
+from tests.factories import Account, create_account, sign_in
+from tests.factories import post_form as post
 from tests.scheduling.test_public_slots import next_monday
 
 HTML = {"accept": "text/html"}
@@ -25,13 +26,6 @@ def ada(client: TestClient, session_factory: sessionmaker[Session]) -> Account:
     account = create_account(session_factory, "ada@example.com", time_zone="Europe/Paris")
     sign_in(client, "ada@example.com")
     return account
-
-
-def post(client: TestClient, path: str, **fields: Any):  # type: ignore[no-untyped-def]
-    """A form as the browser sends it, with the CSRF token of the signed-in browser."""
-    return client.post(
-        path, data={"csrftoken": csrf_token(client), **fields}, headers=HTML, follow_redirects=False
-    )
 
 
 def api(client: TestClient, account: Account, path: str) -> Any:

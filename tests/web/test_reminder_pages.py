@@ -21,7 +21,8 @@ from bookwithme.db import session_scope
 from bookwithme.models import BookingReminder
 from bookwithme.notifications.reminders import send_due
 from tests.bookings.test_booking_api import Page
-from tests.factories import Account, create_account, csrf_token, sign_in
+from tests.factories import Account, create_account, sign_in
+from tests.factories import post_form as post
 
 HTML = {"accept": "text/html"}
 PARIS = ZoneInfo("Europe/Paris")
@@ -44,12 +45,6 @@ def ada(client: TestClient, session_factory: sessionmaker[Session]) -> Account:
     account = create_account(session_factory, "ada@example.com", time_zone="Europe/Paris")
     sign_in(client, "ada@example.com")
     return account
-
-
-def post(client: TestClient, path: str, **fields: Any):  # type: ignore[no-untyped-def]
-    return client.post(
-        path, data={"csrftoken": csrf_token(client), **fields}, headers=HTML, follow_redirects=False
-    )
 
 
 def the_type(client: TestClient, account: Account) -> dict[str, Any]:

@@ -30,7 +30,8 @@ from bookwithme.models import Job, OutboxMessage, WebhookSubscription, utcnow
 from bookwithme.notifications.outbox import opened
 from bookwithme.webhooks import delivery as webhook_delivery
 from tests.bookings.test_booking_api import Page, at
-from tests.factories import create_account, csrf_token, sign_in
+from tests.factories import create_account, sign_in
+from tests.factories import post_form as post
 from tests.scheduling.test_public_slots import next_monday
 
 HTML = {"accept": "text/html"}
@@ -649,13 +650,6 @@ def test_an_address_that_turns_private_later_is_not_called(
 def browser(ada: Page) -> TestClient:
     sign_in(ada.client, "ada@example.com")
     return ada.client
-
-
-def post(client: TestClient, path: str, **fields: str) -> Any:
-    """A form as the browser sends it, with the CSRF token of the signed-in browser."""
-    return client.post(
-        path, data={"csrftoken": csrf_token(client), **fields}, headers=HTML, follow_redirects=False
-    )
 
 
 def text_of(html: str) -> str:
