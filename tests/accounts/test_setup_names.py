@@ -117,6 +117,27 @@ def test_blank_names_are_refused_next_to_their_field(
     assert count(session, User) == 0 and count(session, Organization) == 0
 
 
+def test_an_empty_email_and_a_short_password_are_explained_in_plain_words(
+    client: TestClient, session: Session
+) -> None:
+    response = client.post(
+        "/setup",
+        data=setup_fields(client, email="", password="short", password_confirm="short"),
+        headers=HTML,
+    )
+    assert response.status_code == 422
+    assert form_of(response.text).errors == {
+        "email": "Enter your email address.",
+        "password": "Use at least 8 characters.",
+    }
+    assert "String should have" not in response.text
+    missing = client.post("/setup", data=setup_fields(client, password=""), headers=HTML)
+    assert form_of(missing.text).errors["password"] == (
+        "Choose a password of at least 8 characters."
+    )
+    assert count(session, User) == 0 and count(session, Organization) == 0
+
+
 def test_one_missing_name_keeps_the_other_as_typed(client: TestClient, session: Session) -> None:
     response = client.post("/setup", data=setup_fields(client, name=" "), headers=HTML)
     assert response.status_code == 422

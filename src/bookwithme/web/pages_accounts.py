@@ -46,14 +46,31 @@ def required(message: str) -> BeforeValidator:
     return BeforeValidator(check)
 
 
+def long_enough(length: int, message: str) -> BeforeValidator:
+    """Text of at least ``length`` characters, else ``message``."""
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and len(value) < length:
+            raise ValueError(message)
+        return value
+
+    return BeforeValidator(check)
+
+
 class SignupForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     # A name left out of the post is None (validate_default), which ``required`` refuses
     # with the same message as an empty one.
     name: Annotated[Name, required("Enter your name.")] = Field(None, validate_default=True)
-    email: Email
-    password: Password
+    email: Annotated[Email, required("Enter your email address.")] = Field(
+        None, validate_default=True
+    )
+    password: Annotated[
+        Password,
+        long_enough(8, "Use at least 8 characters."),
+        required("Choose a password of at least 8 characters."),
+    ] = Field(None, validate_default=True)
     password_confirm: str
     time_zone: TimeZoneName
 
