@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, case, delete, event, exists, or_, select, text, update
@@ -178,21 +179,31 @@ def enqueue(
     kept, with this payload, and runs at the earlier of the two times (``replace``: at
     ``run_at``, for a job that moved, such as a reminder of a rescheduled booking)."""
     now = utcnow()
-    values = {
-        "id": uuid.uuid4(),
-        "kind": kind,
-        "key": key,
-        "payload": payload or {},
-        "status": "queued",
-        "run_at": run_at or now,
-        "attempts": 0,
-        "created_at": now,
-    }
-    dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    connection.execute(
+        _upsert(connection.dialect.name, replace),
+        {
+            "id": uuid.uuid4(),
+            "kind": kind,
+            "key": key,
+            "payload": payload or {},
+            "status": "queued",
+            "run_at": run_at or now,
+            "attempts": 0,
+            "created_at": now,
+        },
+    )
+    session.info.setdefault(_ENQUEUED, set()).add(kind)
+
+
+@cache
+def _upsert(dialect: str, replace: bool) -> Any:
+    """The insert-or-merge of ``enqueue``, built once per database and mode: a booking
+    queues several jobs, and building the statement cost more than running it."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Job).values(values)
+    stmt = insert(Job)
     new_time = stmt.excluded.run_at
-    statement = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[Job.kind, Job.key],
         # Spelled as the index is: PostgreSQL matches the predicate's text, and a bound
         # parameter stops matching once psycopg prepares the statement.
@@ -204,8 +215,6 @@ def enqueue(
             else case((new_time < Job.run_at, new_time), else_=Job.run_at),
         },
     )
-    session.execute(statement)
-    session.info.setdefault(_ENQUEUED, set()).add(kind)
 
 
 def cancel(session: Session, kind: str, key: str) -> None:

@@ -59,7 +59,7 @@ def booking_changed(
         session,
         organizer.id,
         f"booking.{event}",
-        booking_detail(session, booking).model_dump(mode="json"),
+        lambda: booking_detail(session, booking).model_dump(mode="json"),
         now,
     )
     writeback.booking_changed(session, organizer.id, now)

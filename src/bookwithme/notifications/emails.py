@@ -30,6 +30,9 @@ _env = Environment(
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
     undefined=StrictUndefined,
     keep_trailing_newline=True,
+    # Templates ship with the package: do not ask the disk whether they changed on every
+    # email (restart the server after editing one).
+    auto_reload=False,
 )
 
 

@@ -9,7 +9,7 @@ import base64
 import json
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -300,19 +300,27 @@ def _deliver(
 
 
 def emit(
-    session: Session, organizer_id: uuid.UUID, event: str, data: dict[str, Any], now: datetime
+    session: Session,
+    organizer_id: uuid.UUID,
+    event: str,
+    data: Callable[[], dict[str, Any]],
+    now: datetime,
 ) -> int:
     """In the transaction of the change: one delivery to each of the organizer's active
-    subscriptions to ``event``; returns how many."""
+    subscriptions to ``event``; returns how many. ``data`` makes the payload, only if a
+    subscription wants it (most organizers have none)."""
     subscriptions = session.scalars(
         select(WebhookSubscription).where(
             WebhookSubscription.user_id == organizer_id, WebhookSubscription.active.is_(True)
         )
     )
     count = 0
+    payload: dict[str, Any] | None = None
     for subscription in subscriptions:
         if event in subscription.events:
-            _deliver(session, subscription, event, data, now)
+            if payload is None:
+                payload = data()
+            _deliver(session, subscription, event, payload, now)
             count += 1
     return count
 
