@@ -176,8 +176,9 @@ def _cities(lang: str) -> dict[str, str]:
     return cities
 
 
-def _offset_label(offset: timedelta | None) -> str:
-    minutes = int((offset or timedelta()).total_seconds() // 60)
+@lru_cache(maxsize=256)
+def _offset_label(minutes: int) -> str:
+    """ "UTC+05:30" for 330 minutes east of UTC, "UTC" for none."""
     if minutes == 0:
         return "UTC"
     sign = "+" if minutes > 0 else "-"
@@ -185,36 +186,54 @@ def _offset_label(offset: timedelta | None) -> str:
     return f"UTC{sign}{hours:02d}:{rest:02d}"
 
 
+def _offset_minutes(local: datetime) -> int:
+    return int((local.utcoffset() or timedelta()).total_seconds() // 60)
+
+
 def zone_label(name: str, moment: datetime, lang: str, clock: int) -> str:
     """ "(UTC+01:00) Paris — 14:05": the zone's offset, its city and its local time."""
     local = moment.astimezone(named_zone(name))
     city = _cities(lang).get(name) or name.rsplit("/", 1)[-1].replace("_", " ")
-    clock_time = time_formatter(lang, clock)(local)
-    return f"({_offset_label(local.utcoffset())}) {city} \N{EM DASH} {clock_time}"
+    clock_time = clock_label(lang, clock)(local.hour, local.minute)
+    return f"({_offset_label(_offset_minutes(local))}) {city} \N{EM DASH} {clock_time}"
+
+
+@cache
+def _zone_places(lang: str) -> dict[str, list[tuple[str, Markup]]]:
+    """Each listed zone by region, as (zone, its city escaped for HTML): what the picker
+    shows that does not change with the minute."""
+    cities = _cities(lang)
+    places: dict[str, list[tuple[str, Markup]]] = {}
+    for name in listed_zones():
+        places.setdefault(zone_region(name), []).append((name, escape(cities[name])))
+    return places
 
 
 @lru_cache(maxsize=8)
 def _zone_groups(lang: str, clock: int, minute: int) -> Markup:
     """The picker's options, grouped by region and ordered by offset, rendered once per
-    language, clock and minute (each shows its local time) rather than per request."""
+    language, clock and minute (each shows its local time) rather than per request. Only
+    the offsets and local times are worked out each minute; a visitor who opens the page
+    at a new minute pays for that, so it is kept to one zone conversion per zone."""
     gettext = translations(lang).gettext
     moment = datetime.fromtimestamp(minute * 60, UTC)
-    groups: dict[str, list[tuple[timedelta, str, str]]] = {}
-    for name in listed_zones():
-        offset = moment.astimezone(named_zone(name)).utcoffset() or timedelta()
-        label = zone_label(name, moment, lang, clock)
-        groups.setdefault(zone_region(name), []).append((offset, label, name))
-    option = Markup('<option value="{}">{}</option>')
-    group = Markup('<optgroup label="{}">{}</optgroup>')
-    return Markup("").join(
-        group.format(
-            gettext(REGION_NAMES[region]),
-            Markup("").join(
-                option.format(name, label) for _, label, name in sorted(groups[region])
-            ),
-        )
-        for region in sorted(groups, key=lambda r: (r == "UTC", gettext(REGION_NAMES[r])))
-    )
+    of_day = minute % 1440
+    label = clock_label(lang, clock)
+    places = _zone_places(lang)
+    rendered = []
+    for region in sorted(places, key=lambda r: (r == "UTC", gettext(REGION_NAMES[r]))):
+        options = []
+        for name, city in places[region]:
+            offset = _offset_minutes(moment.astimezone(named_zone(name)))
+            hour, rest = divmod((of_day + offset) % 1440, 60)
+            text = f"({_offset_label(offset)}) {city} \N{EM DASH} {label(hour, rest)}"
+            options.append((offset, text, name))
+        options.sort()
+        body = "".join(f'<option value="{name}">{text}</option>' for _, text, name in options)
+        heading = escape(gettext(REGION_NAMES[region]))
+        rendered.append(f'<optgroup label="{heading}">{body}</optgroup>')
+    # Cities and region names are escaped above; zone names and times are plain ASCII.
+    return Markup("".join(rendered))  # noqa: S704
 
 
 def _zone_picker(zone: str, now: datetime, lang: str, clock: int) -> dict[str, Any]:
