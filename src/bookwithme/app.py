@@ -23,6 +23,7 @@ from bookwithme.web import (
     pages_accounts,
     pages_admin,
     pages_invitee,
+    pages_meeting_types,
     pages_organizer,
     pages_public,
     pages_webhooks,
@@ -73,6 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="A self-hostable personal booking page.",
         lifespan=lifespan,
+        # FastAPI's own pages load Swagger UI and ReDoc from a CDN (blank offline);
+        # web.openapi serves /docs from our static files instead.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -108,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(pages_accounts.router)
     app.include_router(pages_organizer.router)
+    app.include_router(pages_meeting_types.router)
     app.include_router(pages_webhooks.router)
     app.include_router(pages_admin.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

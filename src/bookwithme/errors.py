@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bookwithme.i18n import N_
+
 
 class DomainError(Exception):
     status_code = 400
@@ -108,7 +110,7 @@ class Busy(DomainError):
 
     status_code = 503
     code = "busy"
-    default_message = (
+    default_message = N_(
         "Many changes are being made at this moment. Nothing was saved; please try again "
         "in a few seconds."
     )
@@ -138,14 +140,14 @@ class Gone(DomainError):
 
 class LinkExpired(Gone):
     code = "link_expired"
-    default_message = "This booking link has expired. Ask the organizer for a new one."
+    default_message = N_("This booking link has expired. Ask the organizer for a new one.")
 
 
 class LinkUsed(Gone):
     code = "link_used"
-    default_message = "This booking link was for one booking only, and it has been used."
+    default_message = N_("This booking link was for one booking only, and it has been used.")
 
 
 class LinkRevoked(Gone):
     code = "link_revoked"
-    default_message = "The organizer has turned this booking link off."
+    default_message = N_("The organizer has turned this booking link off.")

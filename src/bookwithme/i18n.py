@@ -21,6 +21,18 @@ from bookwithme.timezones import named_zone
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 
+def N_(message: str) -> str:
+    """Marks English text that is translated later, where it is shown (a message kept in a
+    constant or raised in an error): ``make i18n-extract`` and the completeness test find
+    it, and it stays English wherever it is not translated (the API)."""
+    return message
+
+
+def spoken(locale: str | None) -> str:
+    """The language the pages use for someone whose locale is ``locale``: French or English."""
+    return "fr" if locale == "fr" else "en"
+
+
 @cache
 def translations(locale: str) -> NullTranslations:
     path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
@@ -184,3 +196,21 @@ def weekday_names(lang: str, first: int) -> list[tuple[str, str]]:
 def month_label(month: date, locale: str) -> str:
     """A month as a calendar heads it: "May 2026" / "mai 2026"."""
     return format_date(month, "LLLL y", locale=locale)
+
+
+# --- Instants on the organizer's and administrator's pages ------------------------------
+
+
+def moment(
+    value: datetime, zone: str, locale: str, *, named: bool = True, seconds: bool = False
+) -> str:
+    """An instant in the viewer's zone, as lists of events show it: "Nov 21, 2026, 14:05
+    (Europe/Paris)" / "21 nov. 2026, 14:05 (Europe/Paris)". ``named=False`` leaves the
+    zone out, for a page that names it once; a naive value is taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=named_zone("UTC"))
+    pattern = "d MMM y, HH:mm" if locale == "fr" else "MMM d, y, HH:mm"
+    text = format_datetime(
+        value, pattern + (":ss" if seconds else ""), tzinfo=named_zone(zone), locale=locale
+    )
+    return f"{text} ({zone})" if named else text

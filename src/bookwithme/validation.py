@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
+from pydantic_core import CoreSchema, PydanticCustomError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
@@ -27,16 +27,20 @@ _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
 Locale = Literal["en", "fr"]
 
 
+# The errors below have a type of their own, which a page turns into a message in its
+# language (``web/errors.py``, ``FIELD_MESSAGES``); the API answers with the English text.
+
+
 def _single_line(value: str) -> str:
     value = value.strip()
     if _CONTROL_OR_NEWLINE.search(value):
-        raise ValueError("must be a single line without control characters")
+        raise PydanticCustomError("single_line", "must be a single line without control characters")
     return value
 
 
 def _multi_line(value: str) -> str:
     if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
+        raise PydanticCustomError("control_characters", "must not contain control characters")
     return value
 
 
@@ -50,6 +54,13 @@ PRIVATE_EMAIL_SUFFIXES = (".local", ".home.arpa")
 _STAND_IN_SUFFIX = ".lan"
 
 
+class InvalidEmail(ValueError):
+    """An address email_validator refuses: the API says why in its words, a page names the
+    ``kind`` in the reader's language."""
+
+    kind = "email_invalid"
+
+
 def _email(value: str) -> str:
     """A valid address, normalized and in lower case. Addresses at an organization's private
     domain are checked like any other, with the private suffix standing in as ``.lan``."""
@@ -59,7 +70,7 @@ def _email(value: str) -> str:
     try:
         result = validate_email(checked, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValueError(f"is not a valid email address: {exc}") from None
+        raise InvalidEmail(f"is not a valid email address: {exc}") from None
     if not suffix:
         return result.normalized.lower()
     return f"{result.local_part}@{result.domain.removesuffix(_STAND_IN_SUFFIX)}{suffix}".lower()
@@ -71,7 +82,12 @@ def at_most(limit: int) -> BeforeValidator:
 
     def check(value: object) -> object:
         if isinstance(value, str) and len(value) > limit:
-            raise ValueError(f"String should have at most {limit} characters")
+            # pydantic's own type and words for a text too long
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters",
+                {"max_length": limit},
+            )
         return value
 
     return BeforeValidator(check)

@@ -393,3 +393,42 @@ def test_a_browser_language_tag_becomes_a_language_bookwithme_speaks(
         select(OutboxMessage).where(OutboxMessage.kind == "booking_created_invitee")
     ).one()
     assert invitee_mail.subject.startswith("Confirmé" if kept == "fr" else "Confirmed")
+
+
+def test_the_organizers_online_meeting_setting_skips_meetings_in_a_room_or_on_the_phone(
+    ada: Page,
+) -> None:
+    """ "An online meeting for every booking" (PATCH /me) gives online and custom meetings a
+    link; an in-person or phone meeting gets one only when its own type asks for it."""
+    headers = ada.account.headers
+    me = ada.client.patch("/api/v1/me", json={"add_online_meeting": True}, headers=headers)
+    assert me.status_code == 200 and me.json()["add_online_meeting"] is True
+
+    def new_type(kind: str, **extra: Any) -> str:
+        body = {"title": f"At {kind}", "duration_minutes": 30, **extra}
+        body["location"] = {
+            "kind": kind,
+            "details": "12 rue de Rivoli" if kind != "online" else None,
+        }
+        r = ada.client.post("/api/v1/meeting-types", json=body, headers=headers)
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    monday = next_monday()
+    links = {}
+    for hour, (kind, extra) in enumerate(
+        [
+            ("online", {"add_online_meeting": False}),
+            ("custom", {"add_online_meeting": False}),
+            ("in_person", {}),
+            ("phone", {}),
+            ("in_person", {"add_online_meeting": True}),
+        ],
+        start=9,
+    ):
+        booked = ada.book(at(monday, hour), new_type(kind, **extra))
+        assert booked.status_code == 201, booked.text
+        links[(kind, bool(extra.get("add_online_meeting")))] = booked.json()["online_meeting_url"]
+    assert links[("online", False)] is not None and links[("custom", False)] is not None
+    assert links[("in_person", False)] is None and links[("phone", False)] is None
+    assert links[("in_person", True)] is not None

@@ -670,7 +670,8 @@ def test_the_page_adds_tests_turns_off_and_deletes(
 
     url = f"{receiver.url}/from-the-page"
     added = post(browser, "/webhooks", url=url, **{"booking.created": "on"})
-    assert added.status_code == 303 and added.headers["location"] == "/webhooks#new-secret"
+    assert added.status_code == 303
+    assert added.headers["location"] == "/webhooks?notice=added#new-secret"
     # The page it leads to shows the secret, once.
     shown = browser.get(added.headers["location"], headers=HTML)
     assert shown.status_code == 200 and "private" in shown.headers["cache-control"]
@@ -712,9 +713,12 @@ def test_the_page_adds_tests_turns_off_and_deletes(
     on = post(browser, f"/webhooks/{hook['id']}/active", active="true")
     assert on.status_code == 303 and get(ada, f"/api/v1/webhooks/{hook['id']}")["active"] is True
 
-    # Delete: behind a confirmation, then gone.
+    # Delete: behind a confirmation page, then gone.
     page = browser.get("/webhooks", headers=HTML).text
-    assert re.search(r"<details[^>]*webhook-delete[^>]*>\s*<summary>Delete</summary>", page)
+    assert f'href="/webhooks/{hook["id"]}/delete"' in page
+    confirm = browser.get(f"/webhooks/{hook['id']}/delete", headers=HTML)
+    assert confirm.status_code == 200 and "Delete this webhook?" in confirm.text
+    assert get(ada, "/api/v1/webhooks")["items"] != []  # asking deletes nothing
     deleted = post(browser, f"/webhooks/{hook['id']}/delete")
     assert deleted.status_code == 303 and deleted.headers["location"] == "/webhooks?notice=deleted"
     assert get(ada, "/api/v1/webhooks")["items"] == []

@@ -17,12 +17,14 @@ from bookwithme.accounts.passwords import hash_password, needs_rehash, verify_pa
 from bookwithme.accounts.sessions import SessionClaims
 from bookwithme.db import began_as_writer, begin_immediate, lock_key
 from bookwithme.errors import AlreadySetUp, EmailTaken, InvalidInput, NotFound
+from bookwithme.i18n import N_, translations
 from bookwithme.models import ApiToken, MeetingType, Organization, Page, Schedule, User, utcnow
 from bookwithme.scheduling.schedules import default_schedule
 from bookwithme.security import hash_token, new_token
 
 API_TOKEN_PREFIX = "bwm_"  # noqa: S105 (a prefix, not a secret)
-DEFAULT_MEETING_TYPES = (("15 minute meeting", 15), ("30 minute meeting", 30))
+# The meeting types a new user starts with, titled in the user's language.
+DEFAULT_MEETING_TYPES = ((N_("15 minute meeting"), 15), (N_("30 minute meeting"), 30))
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
@@ -92,11 +94,12 @@ def create_user(
             overrides=schedule.overrides_json(),
         )
     )
+    gettext = translations(locale).gettext
     for position, (title, minutes) in enumerate(DEFAULT_MEETING_TYPES):
         session.add(
             MeetingType(
                 user_id=user.id,
-                title=title,
+                title=gettext(title),
                 duration_minutes=minutes,
                 visibility="public",
                 location_kind="online",

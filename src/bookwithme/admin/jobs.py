@@ -28,16 +28,6 @@ from bookwithme.paging import page_after
 PAGE_SIZE = 50
 JobStatus = Literal["queued", "running", "done", "dead", "cancelled"]  # JOB_STATUSES
 
-# What each kind of job does, in a few words (a kind missing here is shown as it is named).
-KIND_LABELS = {
-    "email": "Email",
-    "reminder": "Reminder",
-    "webhook": "Webhook call",
-    "calendar.sync": "Calendar reading",
-    "calendar.write_back": "Calendar write-back",
-    "upkeep": "Clean-up",
-}
-
 
 class JobNotDead(Conflict):
     code = "job_not_dead"

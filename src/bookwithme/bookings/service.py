@@ -31,9 +31,10 @@ from bookwithme.errors import (
     NotFound,
     SlotUnavailable,
 )
-from bookwithme.i18n import preferences
+from bookwithme.i18n import N_, preferences
 from bookwithme.lookup import parse_id
 from bookwithme.meeting_types.bookable import Bookable, bookable_type
+from bookwithme.meeting_types.schemas import NO_LINK_KINDS
 from bookwithme.meeting_types.service import require_usable
 from bookwithme.models import Booking, MeetingType, Page, PrivateLink, User
 from bookwithme.notifications.emails import Change
@@ -107,7 +108,7 @@ def lock_organizer(session: Session, organizer_id: uuid.UUID) -> None:
 def _check_link(session: Session, link_id: uuid.UUID, now: datetime) -> PrivateLink:
     link = session.scalar(select(PrivateLink).where(PrivateLink.id == link_id).with_for_update())
     if link is None:
-        raise NotFound("This booking link does not exist.")
+        raise NotFound(N_("This booking link does not exist."))
     require_usable(link, now)
     return link
 
@@ -147,7 +148,11 @@ def create_booking(
         raise SlotUnavailable()
     end = start + timedelta(minutes=mt.duration_minutes)
     token = new_token()
-    online = mt.add_online_meeting or bookable.organizer.add_online_meeting
+    # The organizer's "online meeting for every booking" covers meetings that can be held
+    # online; one in a room or on the phone gets a link only when its type asks for it.
+    online = mt.add_online_meeting or (
+        bookable.organizer.add_online_meeting and mt.location_kind not in NO_LINK_KINDS
+    )
     booking = Booking(
         user_id=bookable.organizer.id,
         meeting_type_id=mt.id,
@@ -337,7 +342,7 @@ def organizer_of_booking(session: Session, booking_id: str) -> uuid.UUID | None:
 def by_manage_token(session: Session, token: str) -> Booking:
     booking = session.scalar(select(Booking).where(Booking.manage_token_hash == hash_token(token)))
     if booking is None:
-        raise NotFound("There is no booking at this address.")
+        raise NotFound(N_("There is no booking at this address."))
     return booking
 
 

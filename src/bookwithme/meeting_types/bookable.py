@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from bookwithme.admin.policy import personal_bookings_status
 from bookwithme.db import longer_read
 from bookwithme.errors import NotFound
+from bookwithme.i18n import N_
 from bookwithme.key_reads import KeyRead
 from bookwithme.lookup import parse_id
 from bookwithme.meeting_types.service import require_usable
@@ -42,8 +43,8 @@ from bookwithme.scheduling.schedules import ScheduleData
 from bookwithme.scheduling.slots import DayIntervals, SlotRules, day_intervals
 from bookwithme.security import hash_token
 
-NO_SUCH_TYPE = "There is no such meeting type on this booking page."
-NO_SUCH_LINK = "This booking link does not exist."
+NO_SUCH_TYPE = N_("There is no such meeting type on this booking page.")
+NO_SUCH_LINK = N_("This booking link does not exist.")
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def published_page(session: Session, key: str) -> tuple[Page, User, Organization
         .where(Page.key == key, Page.published.is_(True))
     ).first()
     if row is None or not personal_bookings_status(row[2], row[1]).enabled:
-        raise NotFound("There is no booking page at this address.")
+        raise NotFound(N_("There is no booking page at this address."))
     return row[0], row[1], row[2]
 
 

@@ -12,6 +12,7 @@ from bookwithme.admin.access import require_personal_bookings
 from bookwithme.errors import Gone, LinkExpired, LinkRevoked, LinkUsed, NotFound
 from bookwithme.lookup import parse_id
 from bookwithme.meeting_types.schemas import (
+    NO_LINK_KINDS,
     Location,
     MeetingTypeCreate,
     MeetingTypeOut,
@@ -94,7 +95,7 @@ def create_type(session: Session, user: User, data: MeetingTypeCreate) -> Meetin
     mt = MeetingType(user_id=user.id, position=(position or 0) + 1, schedule=None)
     for field in _SIMPLE_FIELDS:
         setattr(mt, field, getattr(data, field))
-    if data.add_online_meeting is None:
+    if data.add_online_meeting is None:  # a video link for online meetings only
         mt.add_online_meeting = data.location.kind == "online"
     mt.location_kind = data.location.kind
     mt.location_details = data.location.details
@@ -115,6 +116,12 @@ def update_type(
             setattr(mt, field, changes[field])
     if "location" in changes:
         location: Location = changes["location"]
+        if (
+            location.kind in NO_LINK_KINDS
+            and mt.location_kind not in NO_LINK_KINDS
+            and "add_online_meeting" not in changes
+        ):  # now in a room or on the phone: the video link it had as online goes
+            mt.add_online_meeting = False
         mt.location_kind = location.kind
         mt.location_details = location.details
     if "questions" in changes:
@@ -261,6 +268,7 @@ def link_out(link: PrivateLink, now: datetime, url: str | None = None) -> Privat
         id=link.id,
         meeting_type_id=link.meeting_type_id,
         url=url,
+        label=link.label,
         single_use=link.single_use,
         expires_at=link.expires_at,
         status=link_status(link, now),
@@ -278,6 +286,7 @@ def create_link(
     link = PrivateLink(
         meeting_type_id=mt.id,
         token_hash=hash_token(token),
+        label=data.label,
         single_use=data.single_use,
         expires_at=now + timedelta(days=data.expires_in_days),
         created_at=now,
@@ -292,7 +301,8 @@ def list_links(session: Session, mt: MeetingType) -> list[PrivateLink]:
     return list(session.scalars(query.order_by(PrivateLink.created_at.desc())))
 
 
-def revoke_link(session: Session, user: User, link_id: str, now: datetime) -> PrivateLink:
+def get_link(session: Session, user: User, link_id: str) -> PrivateLink:
+    """One of ``user``'s private links (404 for anyone else's, or a malformed id)."""
     parsed = parse_id(link_id)
     link = None
     if parsed is not None:
@@ -303,6 +313,32 @@ def revoke_link(session: Session, user: User, link_id: str, now: datetime) -> Pr
         )
     if link is None:
         raise NotFound("No private link with this id.")
+    return link
+
+
+def usable_links(
+    session: Session, user: User, now: datetime, limit: int
+) -> list[tuple[PrivateLink, MeetingType]]:
+    """``user``'s links that still let someone book, newest first, with their meeting type
+    (types that are deleted leave theirs out). At most ``limit``."""
+    query = (
+        select(PrivateLink, MeetingType)
+        .join(MeetingType, MeetingType.id == PrivateLink.meeting_type_id)
+        .where(
+            MeetingType.user_id == user.id,
+            MeetingType.deleted_at.is_(None),
+            PrivateLink.revoked_at.is_(None),
+            PrivateLink.expires_at > now,
+            ~(PrivateLink.single_use & PrivateLink.used_at.is_not(None)),
+        )
+        .order_by(PrivateLink.created_at.desc(), PrivateLink.id)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def revoke_link(session: Session, user: User, link_id: str, now: datetime) -> PrivateLink:
+    link = get_link(session, user, link_id)
     if link.revoked_at is None:
         link.revoked_at = now
         session.flush()

@@ -68,6 +68,8 @@ class PrivateLink(IdMixin, Base):
         ForeignKey("meeting_types.id", ondelete="CASCADE"), index=True
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # What the organizer calls the link ("For Acme's sales team"), shown in their lists.
+    label: Mapped[str | None] = mapped_column(String(200), default=None)
     single_use: Mapped[bool] = mapped_column(default=False)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column(default=None)

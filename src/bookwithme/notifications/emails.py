@@ -9,7 +9,7 @@ from typing import Any, Literal
 from babel.dates import format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from bookwithme.i18n import translations, when
+from bookwithme.i18n import N_, translations, when
 from bookwithme.models import Booking, User
 from bookwithme.notifications import ical
 from bookwithme.paths import TEMPLATES_DIR
@@ -18,12 +18,16 @@ from bookwithme.timezones import named_zone
 Event = Literal["created", "rescheduled", "cancelled"]
 Role = Literal["invitee", "organizer"]
 SUBJECTS = {
-    "reminder": "Reminder: %(title)s with %(name)s",
-    "created": "Confirmed: %(title)s with %(name)s",
-    "rescheduled": "Updated: %(title)s with %(name)s",
-    "cancelled": "Cancelled: %(title)s with %(name)s",
+    "reminder": N_("Reminder: %(title)s with %(name)s"),
+    "created": N_("Confirmed: %(title)s with %(name)s"),
+    "rescheduled": N_("Updated: %(title)s with %(name)s"),
+    "cancelled": N_("Cancelled: %(title)s with %(name)s"),
 }
-LOCATION_NAMES = {"online": "Online meeting", "in_person": "In person", "phone": "Phone call"}
+LOCATION_NAMES = {
+    "online": N_("Online meeting"),
+    "in_person": N_("In person"),
+    "phone": N_("Phone call"),
+}
 
 _env = Environment(
     loader=FileSystemLoader(str(TEMPLATES_DIR / "email")),

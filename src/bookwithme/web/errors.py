@@ -4,12 +4,14 @@ page for a browser."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -17,7 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from bookwithme.bookings.service import locale_from
 from bookwithme.errors import AlreadySetUp, Busy, DomainError
-from bookwithme.i18n import translations
+from bookwithme.i18n import N_, translations
 from bookwithme.web.admission import Admission
 from bookwithme.web.deps import NotSignedIn
 from bookwithme.web.invitee_errors import MESSAGES, TITLES, NextStep, is_invitee_path, next_step
@@ -44,10 +46,48 @@ HTTP_CODES = {
     503: "busy",
 }
 HTTP_MESSAGES = {
-    404: "Nothing is here. Check the address.",
-    405: "This method is not allowed here.",
-    500: "Something went wrong on our side. Nothing was saved; please try again.",
+    404: N_("Nothing is here. Check the address."),
+    405: N_("This method is not allowed here."),
+    500: N_("Something went wrong on our side. Nothing was saved; please try again."),
 }
+# The heading of an error page, by status, for a person (the API answers with codes).
+PAGE_TITLES = {
+    400: N_("That did not work"),
+    401: N_("Sign in first"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Not possible here"),
+    406: N_("That did not work"),
+    409: N_("That did not work"),
+    410: N_("No longer here"),
+    413: N_("Too much at once"),
+    415: N_("That did not work"),
+    422: N_("Please check what you entered"),
+    429: N_("Too many tries for now"),
+    500: N_("Something went wrong"),
+    503: N_("Busy right now"),
+}
+# What a form says of a field, by pydantic's error type, in the page's language. The API
+# keeps pydantic's English (``_message``); a value_error carries our own message, which is
+# marked for translation where it is raised.
+FIELD_MESSAGES = {
+    "missing": N_("Fill in this field."),
+    "string_too_short": N_("Use at least %(min_length)s characters."),
+    "string_too_long": N_("Use at most %(max_length)s characters."),
+    "single_line": N_("Write this on one line, without tabs or other control characters."),
+    "control_characters": N_("Remove the tabs or other control characters from this text."),
+    "email_invalid": N_("Enter a valid email address, such as name@example.com."),
+    "literal_error": N_("Choose one of the options offered."),
+    "enum": N_("Choose one of the options offered."),
+    "int_parsing": N_("Enter a whole number."),
+    "int_from_float": N_("Enter a whole number."),
+    "int_type": N_("Enter a whole number."),
+    "greater_than_equal": N_("Enter %(ge)s or more."),
+    "less_than_equal": N_("Enter %(le)s or less."),
+    "bool_parsing": N_("Choose yes or no."),
+    "bool_type": N_("Choose yes or no."),
+}
+Gettext = Callable[[str], str]
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 
@@ -64,6 +104,11 @@ def wants_html(request: Request) -> bool:
     return is_invitee_path(path) and "application/json" not in accept
 
 
+def page_language(request: Request) -> str:
+    """The language of a page for a browser: the first of English or French it prefers."""
+    return locale_from(None, request.headers.get("accept-language"))
+
+
 def error_response(
     request: Request,
     status_code: int,
@@ -73,17 +118,23 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     if wants_html(request):
+        # The page in the browser's language: the message, when the catalogue has it
+        # (messages are English text, marked where they are written), and its heading.
+        lang = page_language(request)
+        gettext = translations(lang).gettext
+        title = TITLES.get(code) or PAGE_TITLES.get(status_code) or HTTPStatus(status_code).phrase
         page = render(
             request,
             "error.html",
             {
                 "status_code": status_code,
-                "title": TITLES.get(code, HTTPStatus(status_code).phrase),
-                "message": message,
+                "title": gettext(title),
+                "message": gettext(message),
                 "code": code,
                 "show_home": not is_invitee_path(request.url.path),
             },
             status_code=status_code,
+            lang=lang,
         )
         page.headers.update(headers or {})
         return page
@@ -118,7 +169,7 @@ async def _invitee_page(
     lang = locale_from(None, request.headers.get("accept-language"))
     gettext = translations(lang).gettext
     path = request.url.path
-    step = NextStep("Check the address.")
+    step = NextStep(N_("Check the address."))
     admission: Admission = request.app.state.admission
     try:
         step = await admission.read(
@@ -181,11 +232,42 @@ def _message(error: dict[str, Any]) -> str:
     return message
 
 
-def validation_details(errors: Any) -> list[dict[str, str]]:
+def field_message(error: ErrorDetails, gettext: Gettext) -> str:
+    """One validation error as a form shows it next to its field, in the page's language."""
+    kind = error.get("type", "")
+    context = dict(error.get("ctx") or {})
+    if kind == "value_error":  # our own refusals may name their kind (validation.InvalidEmail)
+        kind = getattr(context.get("error"), "kind", kind)
+    if kind == "string_too_short" and context.get("min_length") == 1:
+        kind = "missing"  # an empty (or only spaces) required text
+    if kind in FIELD_MESSAGES:
+        return gettext(FIELD_MESSAGES[kind]) % {
+            k: context.get(k, "") for k in ("ge", "le", "min_length", "max_length")
+        }
+    return gettext(_message(dict(error)))
+
+
+def validation_details(
+    errors: Iterable[ErrorDetails], gettext: Gettext | None = None
+) -> list[dict[str, str]]:
+    """``{"field", "message"}`` per error: the API's English, or with ``gettext`` what a
+    page says in its language."""
     return [
-        {"field": _field_name(tuple(e.get("loc", ())), e.get("type")), "message": _message(e)}
+        {
+            "field": _field_name(tuple(e.get("loc", ())), e.get("type")),
+            "message": _message(dict(e)) if gettext is None else field_message(e, gettext),
+        }
         for e in errors
     ]
+
+
+def form_errors(errors: Iterable[ErrorDetails], lang: str) -> dict[str, str]:
+    """``{field: message}`` for a page's form in ``lang``: each field's first problem; a
+    problem of the whole form under ``__all__``."""
+    found: dict[str, str] = {}
+    for detail in validation_details(errors, translations(lang).gettext):
+        found.setdefault(detail["field"] or "__all__", detail["message"])
+    return found
 
 
 def summarize(details: list[dict[str, str]]) -> str:

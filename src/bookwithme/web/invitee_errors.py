@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bookwithme.bookings import service as bookings
+from bookwithme.i18n import N_
 from bookwithme.models import Page, User
 
 # Addresses invitees arrive on without an account.
@@ -22,25 +23,27 @@ _MANAGE = re.compile(r"^/b/([^/]+)")
 # Titles and messages in the invitee's terms, by error code ("_" marks them for the
 # French catalogue). A code not listed keeps the message the error carries.
 TITLES = {
-    "link_expired": "This link has expired",
-    "link_used": "This link has been used",
-    "link_revoked": "This link was turned off",
-    "personal_bookings_disabled": "Not taking bookings here",
-    "not_found": "Not found",
-    "busy": "Busy right now",
-    "booking_cancelled": "This meeting was cancelled",
-    "slot_unavailable": "That time was just taken",
-    "rate_limited": "Too many tries for now",
+    "link_expired": N_("This link has expired"),
+    "link_used": N_("This link has been used"),
+    "link_revoked": N_("This link was turned off"),
+    "personal_bookings_disabled": N_("Not taking bookings here"),
+    "not_found": N_("Not found"),
+    "busy": N_("Busy right now"),
+    "booking_cancelled": N_("This meeting was cancelled"),
+    "slot_unavailable": N_("That time was just taken"),
+    "rate_limited": N_("Too many tries for now"),
 }
-ASK_NAMED = "Ask %(name)s for a new link."
-ASK_SENDER = "Ask the person who sent it for a new link."
+ASK_NAMED = N_("Ask %(name)s for a new link.")
+ASK_SENDER = N_("Ask the person who sent it for a new link.")
 MESSAGES = {
-    "personal_bookings_disabled": "This person is not taking bookings here at the moment.",
-    "rate_limited": "Too many bookings or changes were sent from your network, or for this "
-    "email address, in a short time. Nothing was saved.",
+    "personal_bookings_disabled": N_("This person is not taking bookings here at the moment."),
+    "rate_limited": N_(
+        "Too many bookings or changes were sent from your network, or for this "
+        "email address, in a short time. Nothing was saved."
+    ),
 }
 # "%(minutes)s" is filled in from Retry-After by the page (web/errors.py).
-WAIT_AND_RETRY = "Please wait %(minutes)s min, then try again."
+WAIT_AND_RETRY = N_("Please wait %(minutes)s min, then try again.")
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def next_step(session: Session, path: str, code: str) -> NextStep:
         name = user.name if user else None
         hint = ASK_NAMED if name else ASK_SENDER
         if page:
-            return NextStep(hint, "See %(name)s's booking page", f"/p/{page[0]}", name)
+            return NextStep(hint, N_("See %(name)s's booking page"), f"/p/{page[0]}", name)
         return NextStep(hint, organizer=name)
     page_match = _PAGE.match(path)
     if page_match:
@@ -84,15 +87,15 @@ def next_step(session: Session, path: str, code: str) -> NextStep:
         page = _published_page(session, organizer) if organizer else None
         if page and page_match.group(2) and code != "personal_bookings_disabled":
             return NextStep(
-                "This meeting type is not offered any more.",
-                "See %(name)s's booking page",
+                N_("This meeting type is not offered any more."),
+                N_("See %(name)s's booking page"),
                 f"/p/{page[0]}",
                 page[1],
             )
-        return NextStep("Check the address, or ask the person who sent it.")
+        return NextStep(N_("Check the address, or ask the person who sent it."))
     if _MANAGE.match(path):
-        return NextStep("Use the link in your confirmation email, or ask the organizer.")
-    return NextStep("Check the address.")
+        return NextStep(N_("Use the link in your confirmation email, or ask the organizer."))
+    return NextStep(N_("Check the address."))
 
 
 def _after_waiting(path: str) -> NextStep:
@@ -101,11 +104,11 @@ def _after_waiting(path: str) -> NextStep:
     page = _PAGE.match(path)
     if page and page.group(2):
         back = f"/p/{page.group(1)}{page.group(2)}"
-        return NextStep(WAIT_AND_RETRY, "Back to the booking page", back)
+        return NextStep(WAIT_AND_RETRY, N_("Back to the booking page"), back)
     link = _LINK.match(path)
     if link:
-        return NextStep(WAIT_AND_RETRY, "Back to the booking page", f"/l/{link.group(1)}")
+        return NextStep(WAIT_AND_RETRY, N_("Back to the booking page"), f"/l/{link.group(1)}")
     manage = _MANAGE.match(path)
     if manage:
-        return NextStep(WAIT_AND_RETRY, "Back to your meeting", f"/b/{manage.group(1)}")
+        return NextStep(WAIT_AND_RETRY, N_("Back to your meeting"), f"/b/{manage.group(1)}")
     return NextStep(WAIT_AND_RETRY)

@@ -8,14 +8,21 @@ depends on, its method, its parameters and its body; a route adds the domain err
 its service raises with ``responses=raises(SlotUnavailable, …)``. Each error answer names
 its possible codes in ``x-error-codes`` and refers to one shared schema, the SPEC's
 ``{"error": {"code", "message", "details"?}}`` (422 always with ``details``).
+
+The document is read at ``/docs`` with Swagger UI, whose files are served from our own
+``static/vendor/swagger-ui`` (see its README): the page works on a server cut off from the
+internet, and its Content-Security-Policy lets it load nothing from anywhere else.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
+from html import escape
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from starlette.responses import HTMLResponse
 
 from bookwithme.errors import Busy, DomainError, Forbidden, NotFound, Unauthorized
 from bookwithme.timezones import ZONE_MARKER, zones_json_schema
@@ -270,3 +277,72 @@ def install_openapi(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    serve_docs(app)
+
+
+# --- /docs, offline ------------------------------------------------------------------------
+
+SWAGGER_UI_VERSION = "5.35.0"  # static/vendor/swagger-ui/README.md says where it comes from
+SWAGGER_UI = "/static/vendor/swagger-ui"
+DOCS_URL = "/docs"
+# The page runs our scripts and styles only; what it fetches is the document, from here.
+# (Swagger UI writes inline styles, and its stylesheet draws icons as data: images.)
+DOCS_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+def docs_page(openapi_url: str, title: str) -> HTMLResponse:
+    """Swagger UI over the document, from our own static files: no CDN, no inline script."""
+    config = {
+        "url": openapi_url,
+        "dom_id": "#swagger-ui",
+        "layout": "BaseLayout",
+        "deepLinking": True,
+        "showExtensions": True,
+        "showCommonExtensions": True,
+        "validatorUrl": None,  # never send the document to swagger.io to be checked
+    }
+    # JSON in a data block: "<" escaped so no text in it can close the element.
+    data = json.dumps(config).replace("<", "\\u003c")
+    version = f"?v={SWAGGER_UI_VERSION}"
+    html = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title>
+<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="{SWAGGER_UI}/swagger-ui.css{version}">
+</head>
+<body>
+<noscript><p>This page needs JavaScript. The API is described in
+<a href="{escape(openapi_url)}">{escape(openapi_url)}</a>.</p></noscript>
+<div id="swagger-ui"></div>
+<script type="application/json" id="swagger-ui-config">{data}</script>
+<script src="{SWAGGER_UI}/swagger-ui-bundle.js{version}"></script>
+<script src="/static/js/api-docs.js{version}"></script>
+</body>
+</html>
+"""
+    response = HTMLResponse(html)
+    response.headers["content-security-policy"] = DOCS_POLICY
+    return response
+
+
+def serve_docs(app: FastAPI) -> None:
+    """``/docs`` from our own files (the app is made without FastAPI's pages, which load
+    Swagger UI from a CDN). ReDoc is not offered: it too would load from a CDN, and Swagger
+    UI already shows every operation."""
+    if app.openapi_url is None:
+        return
+    openapi_url = app.openapi_url
+    title = f"{app.title} API"
+
+    async def docs(request: Request) -> HTMLResponse:
+        root_path = request.scope.get("root_path", "").rstrip("/")
+        return docs_page(root_path + openapi_url, title)
+
+    app.add_route(DOCS_URL, docs, include_in_schema=False)

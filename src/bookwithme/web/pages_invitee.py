@@ -30,6 +30,7 @@ from bookwithme.bookings import service as bookings
 from bookwithme.bookings.schemas import BookingCreate
 from bookwithme.errors import DomainError, InvalidInput
 from bookwithme.i18n import (
+    N_,
     clock_label,
     clock_of,
     day_label,
@@ -152,17 +153,17 @@ def _labels(lang: str) -> dict[str, str]:
 
 
 REGION_NAMES = {
-    "Africa": "Africa",
-    "America": "America",
-    "Antarctica": "Antarctica",
-    "Arctic": "Arctic",
-    "Asia": "Asia",
-    "Atlantic": "Atlantic Ocean",
-    "Australia": "Australia",
-    "Europe": "Europe",
-    "Indian": "Indian Ocean",
-    "Pacific": "Pacific Ocean",
-    "UTC": "Universal time",
+    "Africa": N_("Africa"),
+    "America": N_("America"),
+    "Antarctica": N_("Antarctica"),
+    "Arctic": N_("Arctic"),
+    "Asia": N_("Asia"),
+    "Atlantic": N_("Atlantic Ocean"),
+    "Australia": N_("Australia"),
+    "Europe": N_("Europe"),
+    "Indian": N_("Indian Ocean"),
+    "Pacific": N_("Pacific Ocean"),
+    "UTC": N_("Universal time"),
 }
 
 

@@ -4,17 +4,21 @@ services as the API; every form works without JavaScript."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Annotated, Any, Literal
 
+from babel.dates import format_date
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
+from bookwithme.admin import policy
 from bookwithme.admin.policy import personal_bookings_status
 from bookwithme.bookings import service as bookings
 from bookwithme.bookings.views import reminders_of_bookings
@@ -29,51 +33,53 @@ from bookwithme.errors import (
     TargetNotAllowed,
 )
 from bookwithme.i18n import (
+    N_,
     clock_label,
     day_label,
     first_weekday,
+    moment,
     month_label,
     regional_locale,
     spans_by_day,
+    spoken,
     translations,
     weekday_names,
     when,
 )
 from bookwithme.meeting_types import service as meeting_types
 from bookwithme.meeting_types.schemas import (
-    MAX_QUESTIONS,
-    MAX_REMINDERS,
-    MeetingTypeCreate,
-    MeetingTypeUpdate,
+    MAX_LINK_LABEL,
     PageUpdate,
     PrivateLinkCreate,
     embed_origin,
 )
-from bookwithme.models import Booking, MeetingType, Organization, Page, User, utcnow
+from bookwithme.models import (
+    Booking,
+    MeetingType,
+    Organization,
+    Page,
+    PrivateLink,
+    User,
+    utcnow,
+)
 from bookwithme.scheduling import service as scheduling
 from bookwithme.scheduling import store
 from bookwithme.scheduling.schedules import WEEKDAYS, ScheduleData
+from bookwithme.secrets_box import SecretUnreadable, seal, unseal
+from bookwithme.security import hash_token
 from bookwithme.timezones import known_zones, named_zone
-from bookwithme.web import calendar_reads
+from bookwithme.web import calendar_reads, switched_off
 from bookwithme.web import reminders as reminder_form
 from bookwithme.web.api.calendars import BUSY_DAYS
 from bookwithme.web.deps import BookingLane, NotSignedIn, PageUser, SessionDep, SettingsDep
 from bookwithme.web.errors import summarize
-from bookwithme.web.forms import form_fields, validate_form
+from bookwithme.web.forms import ScheduleForm, form_fields, validate_form, week_days
 from bookwithme.web.pages_invitee import month_grid
 from bookwithme.web.setup_gate import require_setup
 from bookwithme.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_setup)])
 FormFields = Annotated[dict[str, str], Depends(form_fields)]
-
-DAY_NAMES = dict(
-    zip(
-        WEEKDAYS,
-        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-        strict=True,
-    )
-)
 
 
 @router.get("/")
@@ -84,15 +90,39 @@ def dashboard(
     settings: SettingsDep,
     notice: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    return _dashboard(request, session, user, settings, notice_text(notice))
+    return _dashboard(request, session, user, settings, notice_in(notice, spoken(user.locale)))
 
 
-def _embed_snippet(page_url: str, name: str) -> str:
-    title = escape(f"Book a meeting with {name}", quote=True)
+def notice_in(notice: str | None, lang: str) -> str | None:
+    """The notice a page shows after a form did its work, in the organizer's language."""
+    text = NOTICES.get(notice or "")
+    return translations(lang).gettext(text) if text else None
+
+
+def _embed_snippet(page_url: str, name: str, lang: str) -> str:
+    title = translations(lang).gettext("Book a meeting with %(name)s") % {"name": name}
     return (
-        f'<iframe src="{escape(page_url, quote=True)}" title="{title}" '
+        f'<iframe src="{escape(page_url, quote=True)}" title="{escape(title, quote=True)}" '
         'style="width:100%;min-height:760px;border:0" loading="lazy"></iframe>'
     )
+
+
+# The start page lists this many upcoming date overrides and private links; the rest are a
+# click away (/availability, each meeting type's page).
+OVERRIDES_SHOWN = 5
+LINKS_SHOWN = 20
+
+
+def _spans_text(intervals: list[Any]) -> str:
+    return ", ".join(f"{i.start}\u2013{i.end}" for i in intervals)
+
+
+def _day_names(lang: str) -> dict[str, str]:
+    """Monday … Sunday in ``lang``, capitalized as a list heading."""
+    names = weekday_names(lang, 0)
+    return {
+        day: wide[:1].upper() + wide[1:] for day, (_, wide) in zip(WEEKDAYS, names, strict=True)
+    }
 
 
 def _dashboard(
@@ -105,17 +135,27 @@ def _dashboard(
     embed_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    lang = spoken(user.locale)
+    gettext = translations(lang).gettext
+    now = utcnow()
     organization = session.get_one(Organization, user.organization_id)
     status = personal_bookings_status(organization, user)
+    # Who turned personal bookings off, in plain words (the API keeps the rule's reasons).
+    off_because = [
+        switched_off.for_organizer(cause, gettext) for cause in policy.causes(organization, user)
+    ]
     page = session.scalar(select(Page).where(Page.user_id == user.id))
-    meeting_types = session.scalars(
+    types = session.scalars(
         select(MeetingType)
         .where(MeetingType.user_id == user.id, MeetingType.deleted_at.is_(None))
         .order_by(MeetingType.position, MeetingType.created_at)
     ).all()
     schedule = store.to_data(store.default_schedule_row(session, user))
+    today = now.astimezone(named_zone(schedule.time_zone)).date()
+    upcoming = sorted((o for o in schedule.overrides if o.date >= today), key=lambda o: o.date)
+    day_names = _day_names(lang)
     calendars = list_calendars(session, user)
-    hours = [(DAY_NAMES[day], getattr(schedule.weekly, day)) for day in WEEKDAYS]
+    links = meeting_types.usable_links(session, user, now, LINKS_SHOWN + 1)
     page_url = f"{settings.base_url}/p/{page.key}" if page else None
     return render(
         request,
@@ -123,49 +163,79 @@ def _dashboard(
         {
             "organization": organization,
             "status": status,
+            "off_because": off_because,
             "page": page,
             "page_url": page_url,
-            "embed_snippet": _embed_snippet(page_url, user.name) if page_url else "",
+            "embed_snippet": _embed_snippet(page_url, user.name, lang) if page_url else "",
             "embed_origins_text": (
                 embed_text if embed_text is not None else "\n".join(page.embed_origins or [])
             )
             if page
             else "",
             "embed_error": embed_error,
-            "meeting_types": meeting_types,
+            "meeting_types": types,
+            "link_types": [mt for mt in types if mt.active],
+            "links": [
+                (link, mt, _date_text(link.expires_at, user.time_zone, lang))
+                for link, mt in links[:LINKS_SHOWN]
+            ],
+            "more_links": len(links) > LINKS_SHOWN,
+            "max_label": MAX_LINK_LABEL,
             "schedule": schedule,
-            "hours": hours,
+            "hours": [(day_names[day], getattr(schedule.weekly, day)) for day in WEEKDAYS],
+            "overrides": [
+                (day_label(o.date, lang), _spans_text(o.intervals))
+                for o in upcoming[:OVERRIDES_SHOWN]
+            ],
+            "more_overrides": max(0, len(upcoming) - OVERRIDES_SHOWN),
             "calendars": calendars,
+            "busy_text": {c.id: _busy_count(c.busy_count, lang) for c in calendars},
+            "read_at": {
+                c.id: moment(c.last_success_at, user.time_zone, lang)
+                for c in calendars
+                if c.last_success_at
+            },
             "unsynced": [c for c in calendars if c.last_success_at is None],
             "notice": notice,
         },
         status_code=status_code,
+        lang=lang,
     )
+
+
+def _date_text(value: datetime, zone: str, lang: str) -> str:
+    """The local date of an instant, as the organizer writes it: "December 1, 2026"."""
+    return format_date(value.astimezone(named_zone(zone)).date(), "long", locale=lang)
+
+
+def _busy_count(count: int, lang: str) -> str:
+    text: str = translations(lang).ngettext(
+        "%(count)d busy period", "%(count)d busy periods", count
+    )
+    return text % {"count": count}
 
 
 # --- The page: title, intro, publishing ---------------------------------------------
 
 NOTICES = {
-    "published": "Your page is published. Share its address.",
-    "embed_saved": "Saved. The sites listed can now show your page; no other site can.",
-    "unpublished": "Your page is hidden. Nobody can book through it until you publish it again.",
-    "new_link": "Your page has a new address. The old one no longer works.",
-    "hours": "Your working hours are saved.",
-    "created": "Meeting type created. Set it up below.",
-    "saved": "Saved.",
-    "duplicated": "This is the copy. Change what differs.",
-    "deleted": "The meeting type is deleted. Its bookings are kept.",
-    "revoked": "The link is turned off.",
-    "cancelled": "The booking is cancelled; the invitee gets an email.",
-    "connected": "Connected and read: nothing is offered over the time it shows as busy. "
-    "It is read again every 15 minutes.",
-    "read": "Read again just now.",
-    "removed": "Disconnected. Its busy time no longer counts.",
+    "published": N_("Your page is published. Share its address."),
+    "embed_saved": N_("Saved. The sites listed can now show your page; no other site can."),
+    "unpublished": N_(
+        "Your page is hidden. Nobody can book through it until you publish it again."
+    ),
+    "new_link": N_("Your page has a new address. The old one no longer works."),
+    "page_saved": N_("Saved."),
+    "hours": N_("Your working hours are saved."),
+    "deleted": N_("The meeting type is deleted. Its bookings are kept."),
+    "revoked": N_("The link is turned off. Nobody can book through it any more."),
+    "cancelled": N_("The booking is cancelled; the invitee gets an email."),
+    "connected": N_(
+        "Connected and read: nothing is offered over the time it shows as busy. "
+        "It is read again every 15 minutes."
+    ),
+    "read": N_("Read again just now."),
+    "removed": N_("Disconnected. Its busy time no longer counts."),
 }
-
-
-def notice_text(notice: str | None) -> str | None:
-    return NOTICES.get(notice or "")
 
 
 def _invalid(errors: dict[str, str]) -> InvalidInput:
@@ -214,77 +284,46 @@ def page_save(
     if data is None:
         raise _invalid(errors)
     meeting_types.update_page(session, page, data)
-    return RedirectResponse("/?notice=saved", status_code=303)
+    return RedirectResponse("/?notice=page_saved", status_code=303)
 
 
 # --- Working hours ----------------------------------------------------------------------
-
-_RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-\u2013]\s*(\d{1,2}:\d{2})\s*$")
-
-
-def _intervals(text: str) -> list[dict[str, str]]:
-    """ "09:00-12:00, 13:00-17:00" as intervals; raises ValueError with what is wrong."""
-    result = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        match = _RANGE.match(part)
-        if match is None:
-            raise ValueError(f"'{part}' is not a time range such as 09:00-17:00")
-        start, end = (v.zfill(5) for v in match.groups())
-        result.append({"start": start, "end": end})
-    return result
-
-
-def _hours_text(intervals: list[Any]) -> str:
-    return ", ".join(f"{i.start}-{i.end}" for i in intervals)
-
-
-def _overrides_text(schedule: ScheduleData) -> str:
-    return "\n".join(
-        f"{o.date.isoformat()}: {_hours_text(o.intervals) or 'off'}" for o in schedule.overrides
-    )
+# The week's editor (``ScheduleForm``, ``organizer/_week_hours.html``) is also the one a
+# meeting type's own hours are written with (``pages_meeting_types``).
 
 
 def _hours_page(
     request: Request,
+    user: User,
     schedule: ScheduleData,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    form: ScheduleForm | None = None,
     status_code: int = 200,
 ) -> Response:
-    if values is None:
-        values = {day: _hours_text(getattr(schedule.weekly, day)) for day in WEEKDAYS}
-        values["time_zone"] = schedule.time_zone
-        values["overrides"] = _overrides_text(schedule)
+    lang = spoken(user.locale)
+    span = schedule.date_range
     return render(
         request,
         "organizer/hours.html",
         {
-            "days": [(day, DAY_NAMES[day]) for day in WEEKDAYS],
-            "values": values,
-            "errors": errors or {},
+            "days": week_days(lang),
+            "values": form.values if form else ScheduleForm.values_of(schedule),
+            "errors": form.errors if form else {},
             "zones": sorted(known_zones()),
-            "date_range": schedule.date_range,
+            "date_range": (
+                format_date(span.start, "long", locale=lang),
+                format_date(span.end, "long", locale=lang),
+            )
+            if span
+            else None,
         },
         status_code=status_code,
+        lang=lang,
     )
-
-
-def _hours_field(field: str, message: str) -> str:
-    """Which box of the hours form a schedule error belongs to."""
-    parts = field.split(".")
-    if parts[0] == "weekly" and len(parts) > 1 and parts[1] in WEEKDAYS:
-        return parts[1]
-    if parts[0] in ("time_zone", "overrides"):
-        return parts[0]
-    for day in WEEKDAYS:  # "intervals on wed overlap: ..."
-        if re.search(rf"\b{day}\b", message):
-            return day
-    return "overrides"
 
 
 @router.get("/availability")
 def hours_page(request: Request, user: PageUser, session: SessionDep) -> Response:
-    return _hours_page(request, store.to_data(store.default_schedule_row(session, user)))
+    return _hours_page(request, user, store.to_data(store.default_schedule_row(session, user)))
 
 
 @router.post("/availability")
@@ -292,60 +331,27 @@ def hours_save(
     request: Request, fields: FormFields, user: PageUser, session: SessionDep
 ) -> Response:
     current = store.to_data(store.default_schedule_row(session, user))
-    values = {day: fields.get(day, "") for day in WEEKDAYS}
-    values["time_zone"] = fields.get("time_zone", "")
-    values["overrides"] = fields.get("overrides", "")
-    errors: dict[str, str] = {}
-    weekly: dict[str, list[dict[str, str]]] = {}
-    for day in WEEKDAYS:
-        try:
-            weekly[day] = _intervals(values[day])
-        except ValueError as exc:
-            errors[day] = str(exc)
-    overrides = []
-    for number, line in enumerate(values["overrides"].splitlines(), start=1):
-        if not line.strip():
-            continue
-        day, _, hours = line.partition(":")
-        try:
-            spans = [] if hours.strip().lower() in ("", "off") else _intervals(hours)
-        except ValueError as exc:
-            errors.setdefault("overrides", f"Line {number}: {exc}")
-            continue
-        overrides.append({"date": day.strip(), "intervals": spans})
-    if not errors:
-        data, problems = validate_form(
-            ScheduleData,
-            {
-                "time_zone": values["time_zone"],
-                "weekly": weekly,
-                "overrides": overrides,
-                "date_range": current.date_range.model_dump(mode="json")
-                if current.date_range
-                else None,
-            },
-        )
-        for field, message in problems.items():
-            errors.setdefault(_hours_field(field, message), message)
-        if data is not None:
-            store.replace_default_schedule(session, user, data)
-            return RedirectResponse("/?notice=hours", status_code=303)
-    return _hours_page(request, current, values, errors, 422)
+    form = ScheduleForm(spoken(user.locale), keep_range=current.date_range)
+    data = form.validate(fields)
+    if data is None:
+        return _hours_page(request, user, current, form, 422)
+    store.replace_default_schedule(session, user, data)
+    return RedirectResponse("/?notice=hours", status_code=303)
 
 
 # --- Bookings ---------------------------------------------------------------------------
 
-SHOWS = ("upcoming", "past", "cancelled")
-SHOW_LABELS = {"upcoming": "Upcoming", "past": "Past", "cancelled": "Cancelled"}
 MOVE_REASON_MAX = 1000  # as the API's
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MONTH = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])$")
-TIME_TAKEN = "That time was just taken. Please pick another one."
+TIME_TAKEN = N_("That time was just taken. Please pick another one.")
 NOT_MOVABLE = {
-    "booking_cancelled": "This booking is cancelled, so it cannot be moved.",
-    "not_found": "This booking can no longer be moved: its meeting type is deleted or turned "
-    "off, or personal bookings are turned off for your account. Cancel it and ask the "
-    "invitee to book again.",
+    "booking_cancelled": N_("This booking is cancelled, so it cannot be moved."),
+    "not_found": N_(
+        "This booking can no longer be moved: its meeting type is deleted or turned off, or "
+        "personal bookings are turned off for your account. Cancel it and ask the invitee to "
+        "book again."
+    ),
 }
 
 
@@ -371,6 +377,73 @@ def _moved_notice(session: Session, user: User, booking_id: str, lang: str) -> s
     }
 
 
+# The bookings list says where each meeting is: the kind of place and its details (the
+# address, the number to call), and the online meeting's link when it has one.
+_PHONE = re.compile(r"\+?[\d\s().\-/]{4,40}")
+
+
+def _place(booking: Booking, gettext: Any) -> dict[str, str | None]:
+    names = {
+        "online": gettext("Online meeting"),
+        "in_person": gettext("In person"),
+        "phone": gettext("Phone call"),
+        "custom": gettext("Custom location"),
+    }
+    details = (booking.location_details or "").strip() or None
+    url = booking.online_meeting_url
+    phone = details if booking.location_kind == "phone" and details else None
+    # A custom place is its description; without one it is named as the others are.
+    custom = booking.location_kind == "custom" and details
+    return {
+        "kind": None if custom else names.get(booking.location_kind, booking.location_kind),
+        "details": details,
+        "tel": re.sub(r"[^\d+]", "", phone) if phone and _PHONE.fullmatch(phone) else None,
+        "url": url if url and url.startswith(("https://", "http://")) else None,
+        "url_text": url if url and not url.startswith(("https://", "http://")) else None,
+    }
+
+
+def _reminder(minutes_before: int, recipient: str, status: str, lang: str) -> dict[str, str]:
+    """A reminder of a booking as the list shows it, in the organizer's language: "Reminder
+    to the invitee 24 hours before", its status and what the status means."""
+    t = translations(lang)
+    amount, unit = reminder_form.split(minutes_before)
+    if unit == "days":
+        before = t.ngettext("%(num)d day", "%(num)d days", amount)
+    elif unit == "hours":
+        before = t.ngettext("%(num)d hour", "%(num)d hours", amount)
+    else:
+        before = t.ngettext("%(num)d minute", "%(num)d minutes", amount)
+    if recipient == "organizer":
+        line = t.gettext("Reminder to you %(before)s before")
+    elif recipient == "both":
+        line = t.gettext("Reminder to you and the invitee %(before)s before")
+    else:
+        line = t.gettext("Reminder to the invitee %(before)s before")
+    statuses = {
+        "scheduled": (
+            t.pgettext("reminder status", "scheduled"),
+            t.gettext("It will be sent at its time."),
+        ),
+        "sent": (t.pgettext("reminder status", "sent"), t.gettext("It was sent.")),
+        "skipped": (
+            t.pgettext("reminder status", "skipped"),
+            t.gettext("Its time had already passed when the booking was made or moved."),
+        ),
+        "cancelled": (
+            t.pgettext("reminder status", "cancelled"),
+            t.gettext("The booking was cancelled before it was due."),
+        ),
+    }
+    label, hint = statuses.get(status, (status, ""))
+    return {
+        "line": line % {"before": before % {"num": amount}},
+        "status": status,
+        "label": str(label),
+        "hint": hint,
+    }
+
+
 @router.get("/bookings")
 def bookings_page(
     request: Request,
@@ -382,7 +455,7 @@ def bookings_page(
     moved: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     now = utcnow()
-    lang = _lang(user)
+    lang = spoken(user.locale)
     gettext = translations(lang).gettext
     if show == "upcoming":
         found, next_cursor = bookings.list_bookings(session, user, now, None, "confirmed", cursor)
@@ -404,12 +477,9 @@ def bookings_page(
             "booking": b,
             "when": when(b.start_at, zone, lang),
             "labels": questions.get(b.meeting_type_id, {}) if b.meeting_type_id else {},
+            "place": _place(b, gettext),
             "reminders": [
-                {
-                    "line": reminder_form.line(r.minutes_before, r.recipient),
-                    "status": r.status,
-                    "hint": reminder_form.STATUS_HINTS.get(r.status, ""),
-                }
+                _reminder(r.minutes_before, r.recipient, r.status, lang)
                 for r in reminders.get(b.id, [])
             ],
             "movable": b.status == "confirmed"
@@ -419,7 +489,7 @@ def bookings_page(
         }
         for b in found
     ]
-    text = notice_text(notice)
+    pgettext = translations(lang).pgettext
     return render(
         request,
         "organizer/bookings.html",
@@ -427,13 +497,19 @@ def bookings_page(
             "rows": rows,
             "show": show,
             "shows": [
-                (s, translations(lang).pgettext("bookings tab", SHOW_LABELS[s])) for s in SHOWS
+                ("upcoming", pgettext("bookings tab", "Upcoming")),
+                ("past", pgettext("bookings tab", "Past")),
+                ("cancelled", pgettext("bookings tab", "Cancelled")),
             ],
             "zone": zone,
             "next_cursor": next_cursor,
             "notice": _moved_notice(session, user, moved, lang)
             if moved
-            else (gettext(text) if text else None),
+            else (
+                gettext("The booking is cancelled; the invitee gets an email.")
+                if notice == "cancelled"
+                else None
+            ),
             "now": now,
         },
         lang=lang,
@@ -494,7 +570,7 @@ def _move_page(
     chosen: datetime | None = None,
     status_code: int = 200,
 ) -> Response:
-    lang = _lang(user)
+    lang = spoken(user.locale)
     gettext = translations(lang).gettext
     zone = user.time_zone
     tz = named_zone(zone)
@@ -624,7 +700,7 @@ def booking_move(
         month, day = None, None
     reason = fields.get("reason", "").strip()
     start = _instant(fields.get("start", ""))
-    gettext = translations(_lang(user)).gettext
+    gettext = translations(spoken(user.locale)).gettext
 
     def again(message: str, status_code: int, fresh: Booking = booking) -> Response:
         return _move_page(
@@ -641,15 +717,15 @@ def booking_move(
         )
 
     if not fields.get("start"):
-        return again("Pick a new time first.", 422)
+        return again(N_("Pick a new time first."), 422)
     if start is None:
-        return again("Pick one of the times shown.", 422)
+        return again(N_("Pick one of the times shown."), 422)
     if len(reason) > MOVE_REASON_MAX:
-        return again("The reason can be at most 1,000 characters.", 422)
+        return again(N_("The reason can be at most 1,000 characters."), 422)
     if _CONTROL.search(reason):
-        return again("The reason cannot contain control characters.", 422)
+        return again(N_("The reason cannot contain control characters."), 422)
     if start == booking.start_at:
-        return again("That is the booking's time now. Pick another one.", 422)
+        return again(N_("That is the booking's time now. Pick another one."), 422)
     try:
         bookings.reschedule(
             session, booking, start, utcnow(), settings, reason=reason or None, by="organizer"
@@ -666,242 +742,207 @@ def booking_move(
     return RedirectResponse(f"/bookings?moved={booking.id}", status_code=303)
 
 
-# --- Meeting types and their private links --------------------------------------------
+# --- Private links of meeting types (the meeting-type page: pages_meeting_types) ---------
 
-QUESTION_KINDS = (
-    ("text", "Short text"),
-    ("textarea", "Long text"),
-    ("select", "Choice from a list"),
-    ("checkbox", "Checkbox"),
-)
-TYPE_NUMBERS = (
-    "duration_minutes",
-    "buffer_before_minutes",
-    "buffer_after_minutes",
-    "minimum_notice_minutes",
-    "max_advance_days",
-)
-OPTIONAL_NUMBERS = ("slot_interval_minutes", "max_bookings_per_day")
+# A new link's address is shown once: only a hash of its token is kept. To show it after
+# the redirect that follows the form (so that reloading never makes a second link), the
+# token rides in a cookie sealed with SECRET_KEY (encrypted and authenticated, as the
+# webhook secret does), readable only on that link's own "created" page, only by the
+# organizer who made it, only for a few minutes, and deleted once shown. The address never
+# appears in a URL, so no access log or browser history keeps it.
+NEW_LINK_COOKIE = "bookwithme_new_link"
+NEW_LINK_PURPOSE = b"bookwithme new private link v1"
+NEW_LINK_SHOWN_FOR = 600  # seconds
 
 
-# The form shows the questions there are and a few empty rows; a row without a label is
-# left out, which is how a question is removed.
-EMPTY_QUESTION_ROWS = 2
+def _new_link_path(link_id: uuid.UUID) -> str:
+    return f"/private-links/{link_id}/created"
 
 
-def _questions_from(fields: dict[str, str]) -> list[dict[str, Any]]:
-    questions = []
-    for i in range(MAX_QUESTIONS + EMPTY_QUESTION_ROWS):
-        label = fields.get(f"q{i}_label", "").strip()
-        if not label:
-            continue
-        kind = fields.get(f"q{i}_kind", "text")
-        options = [o.strip() for o in fields.get(f"q{i}_options", "").split(",") if o.strip()]
-        question: dict[str, Any] = {
-            "label": label,
-            "kind": kind,
-            "required": f"q{i}_required" in fields,
-            "options": options if kind == "select" else [],
-        }
-        if fields.get(f"q{i}_id"):
-            question["id"] = fields[f"q{i}_id"]
-        questions.append(question)
-    return questions
-
-
-def _question_rows(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = [{**q, "options": ", ".join(q.get("options") or [])} for q in questions]
-    return (
-        rows
-        + [{"id": "", "label": "", "kind": "text", "required": False, "options": ""}]
-        * EMPTY_QUESTION_ROWS
-    )
-
-
-def _type_values(mt: MeetingType) -> dict[str, Any]:
-    out = meeting_types.type_out(mt)
-    values: dict[str, Any] = out.model_dump(mode="json")
-    values["location_kind"] = out.location.kind
-    values["location_details"] = out.location.details or ""
-    return values
-
-
-def _type_changes(fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The form as a meeting-type update, with a message for each number that is not one."""
-    errors: dict[str, str] = {}
-    changes: dict[str, Any] = {
-        "title": fields.get("title", ""),
-        "description": fields.get("description", ""),
-        "visibility": fields.get("visibility", "public"),
-        "active": "active" in fields,
-        "add_online_meeting": "add_online_meeting" in fields,
-        "location": {
-            "kind": fields.get("location_kind", "online"),
-            "details": fields.get("location_details", "").strip() or None,
-        },
-    }
-    changes["questions"] = _questions_from(fields)
-    if "r0_amount" in fields:  # a form without the reminder rows leaves them as they are
-        changes["reminders"], reminder_errors, _ = reminder_form.read(fields)
-        errors.update(reminder_errors)
-    for name in TYPE_NUMBERS + OPTIONAL_NUMBERS:
-        text = fields.get(name, "").strip()
-        if not text and name in OPTIONAL_NUMBERS:
-            changes[name] = None
-            continue
-        try:
-            changes[name] = int(text)
-        except ValueError:
-            errors[name] = "Enter a whole number."
-    return changes, errors
-
-
-def _type_page(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    mt: MeetingType,
-    values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None,
-    notice: str | None = None,
-    new_link: str | None = None,
-    status_code: int = 200,
+def _make_link(
+    session: Session, settings: Settings, user: User, mt: MeetingType, fields: dict[str, str]
 ) -> Response:
-    now = utcnow()
-    values = values or _type_values(mt)
-    links = [meeting_types.link_out(link, now) for link in meeting_types.list_links(session, mt)]
-    page = session.scalar(select(Page).where(Page.user_id == mt.user_id))
-    return render(
-        request,
-        "organizer/meeting_type.html",
-        {
-            "mt": mt,
-            "values": values,
-            "question_rows": _question_rows(values["questions"]),
-            "question_kinds": QUESTION_KINDS,
-            "reminder_rows": values.get("reminder_rows")
-            or reminder_form.rows_of(values.get("reminders") or []),
-            "reminder_units": tuple(reminder_form.UNITS),
-            "reminder_recipients": reminder_form.RECIPIENTS,
-            "max_reminders": MAX_REMINDERS,
-            "errors": errors or {},
-            "links": links,
-            "new_link": new_link,
-            "notice": notice_text(notice),
-            "booking_url": f"{settings.base_url}/p/{page.key}/{mt.id}"
-            if page and page.published and mt.visibility == "public" and mt.active
-            else None,
-        },
-        status_code=status_code,
-    )
-
-
-@router.post("/meeting-types")
-def type_create(fields: FormFields, user: PageUser, session: SessionDep) -> Response:
+    """The link-making form (on the start page or a meeting type's page): make the link,
+    then redirect to the page that shows its address."""
+    gettext = translations(spoken(user.locale)).gettext
     try:
-        duration = int(fields.get("duration_minutes", "30"))
+        days = int(fields.get("expires_in_days", "90").strip() or "90")
     except ValueError:
-        raise InvalidInput("The length must be a whole number of minutes.") from None
+        raise InvalidInput(
+            gettext("The link's life must be a whole number of days (1 to 365).")
+        ) from None
+    label = fields.get("label", "")
     data, errors = validate_form(
-        MeetingTypeCreate, {"title": fields.get("title", ""), "duration_minutes": duration}
+        PrivateLinkCreate,
+        {"single_use": "single_use" in fields, "expires_in_days": days, "label": label},
     )
     if data is None:
-        raise _invalid(errors)
-    mt = meeting_types.create_type(session, user, data)
-    return RedirectResponse(f"/meeting-types/{mt.id}?notice=created", status_code=303)
-
-
-@router.get("/meeting-types/{type_id}")
-def type_page(
-    type_id: str,
-    request: Request,
-    user: PageUser,
-    session: SessionDep,
-    settings: SettingsDep,
-    notice: Annotated[str | None, Query(max_length=20)] = None,
-) -> Response:
-    mt = meeting_types.get_type(session, user, type_id)
-    return _type_page(request, session, settings, mt, notice=notice)
-
-
-@router.post("/meeting-types/{type_id}")
-def type_save(
-    type_id: str,
-    request: Request,
-    fields: FormFields,
-    user: PageUser,
-    session: SessionDep,
-    settings: SettingsDep,
-) -> Response:
-    mt = meeting_types.get_type(session, user, type_id)
-    changes, errors = _type_changes(fields)
-    data, problems = validate_form(MeetingTypeUpdate, changes) if not errors else (None, {})
-    for field, message in problems.items():
-        key = "location_kind" if field == "location.kind" else field
-        key = "location_details" if field == "location.details" else key
-        if key.startswith("questions"):
-            key, message = "questions", f"{field}: {message}"
-        if key.startswith("reminders"):
-            key = "reminders"
-        errors.setdefault(key, message)
-    if data is None:
-        values = {**_type_values(mt), **{k: fields.get(k, "") for k in fields}}
-        values["active"] = "active" in fields
-        values["add_online_meeting"] = "add_online_meeting" in fields
-        values["questions"] = changes["questions"]
-        if "r0_amount" in fields:
-            values["reminder_rows"] = reminder_form.read(fields)[2]
-        return _type_page(request, session, settings, mt, values, errors, status_code=422)
-    meeting_types.update_type(session, user, mt, data)
-    return RedirectResponse(f"/meeting-types/{mt.id}?notice=saved", status_code=303)
-
-
-@router.post("/meeting-types/{type_id}/duplicate")
-def type_duplicate(type_id: str, user: PageUser, session: SessionDep) -> Response:
-    copy = meeting_types.duplicate_type(
-        session, user, meeting_types.get_type(session, user, type_id)
+        if "label" in errors:
+            raise InvalidInput(
+                gettext("The label must be one line of at most %(max)d characters.")
+                % {"max": MAX_LINK_LABEL}
+            )
+        raise InvalidInput(gettext("The link's life must be between 1 and 365 days."))
+    link, token = meeting_types.create_link(session, user, mt, data, utcnow())
+    response = RedirectResponse(_new_link_path(link.id), status_code=303)
+    sealed = seal(
+        settings.resolved_secret_key,
+        json.dumps({"u": str(user.id), "l": str(link.id), "k": token, "t": int(time.time())}),
+        NEW_LINK_PURPOSE,
     )
-    return RedirectResponse(f"/meeting-types/{copy.id}?notice=duplicated", status_code=303)
+    response.set_cookie(
+        NEW_LINK_COOKIE,
+        sealed,
+        max_age=NEW_LINK_SHOWN_FOR,
+        path=_new_link_path(link.id),
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+    return response
 
 
-@router.post("/meeting-types/{type_id}/delete")
-def type_delete(type_id: str, user: PageUser, session: SessionDep) -> Response:
-    meeting_types.delete_type(session, meeting_types.get_type(session, user, type_id), utcnow())
-    return RedirectResponse("/?notice=deleted", status_code=303)
+def _new_link_token(
+    request: Request, settings: Settings, user: User, link: PrivateLink
+) -> str | None:
+    """The token of ``link`` if this browser has just made it; None otherwise."""
+    sealed = request.cookies.get(NEW_LINK_COOKIE)
+    if not sealed:
+        return None
+    try:
+        data = json.loads(unseal(settings.resolved_secret_key, sealed, NEW_LINK_PURPOSE))
+    except (SecretUnreadable, ValueError):
+        return None
+    if not isinstance(data, dict) or (data.get("u"), data.get("l")) != (str(user.id), str(link.id)):
+        return None
+    if not isinstance(data.get("t"), int) or time.time() - data["t"] > NEW_LINK_SHOWN_FOR:
+        return None
+    token = data.get("k")
+    if not isinstance(token, str) or hash_token(token) != link.token_hash:
+        return None
+    return token
 
 
 @router.post("/meeting-types/{type_id}/links")
 def link_create(
     type_id: str,
-    request: Request,
     fields: FormFields,
     user: PageUser,
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
     mt = meeting_types.get_type(session, user, type_id)
+    return _make_link(session, settings, user, mt, fields)
+
+
+@router.post("/private-links")
+def link_create_for_type(
+    fields: FormFields, user: PageUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The start page's form, where the meeting type is a choice."""
+    chosen = fields.get("meeting_type_id", "")
     try:
-        days = int(fields.get("expires_in_days", "90") or "90")
-    except ValueError:
-        raise InvalidInput("The link's life must be a whole number of days (1 to 365).") from None
-    data, _ = validate_form(
-        PrivateLinkCreate, {"single_use": "single_use" in fields, "expires_in_days": days}
+        mt = meeting_types.get_type(session, user, chosen)
+    except NotFound:
+        raise InvalidInput(
+            translations(spoken(user.locale)).gettext("Choose the meeting type the link is for.")
+        ) from None
+    return _make_link(session, settings, user, mt, fields)
+
+
+@router.get("/private-links/{link_id}/created")
+def link_created(
+    link_id: str, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The new link's address, shown this once to the organizer who made it."""
+    lang = spoken(user.locale)
+    link = meeting_types.get_link(session, user, link_id)
+    mt = session.get_one(MeetingType, link.meeting_type_id)
+    token = _new_link_token(request, settings, user, link)
+    now = utcnow()
+    response = render(
+        request,
+        "organizer/link_created.html",
+        {
+            "link": meeting_types.link_out(
+                link, now, meeting_types.link_url(settings.base_url, token) if token else None
+            ),
+            "mt": mt if mt.deleted_at is None else None,
+            "mt_title": mt.title,
+            "expires": _date_text(link.expires_at, user.time_zone, lang),
+        },
+        lang=lang,
     )
-    if data is None:
-        raise InvalidInput("The link's life must be between 1 and 365 days.")
-    _, token = meeting_types.create_link(session, user, mt, data, utcnow())
-    # The address is shown this once: only a hash of its token is kept.
-    return _type_page(
-        request, session, settings, mt, new_link=meeting_types.link_url(settings.base_url, token)
+    response.headers["cache-control"] = "private, no-store"
+    if NEW_LINK_COOKIE in request.cookies:  # shown (or stale): never again
+        response.delete_cookie(
+            NEW_LINK_COOKIE,
+            path=_new_link_path(link.id),
+            httponly=True,
+            samesite="lax",
+            secure=settings.secure_cookies,
+        )
+    return response
+
+
+def _after_revoke(session: Session, link: PrivateLink, back: str) -> str:
+    """Back where "Turn off" was asked: the start page, or the link's meeting type."""
+    mt = session.get_one(MeetingType, link.meeting_type_id)
+    if back == "start" or mt.deleted_at is not None:
+        return "/?notice=revoked"
+    return f"/meeting-types/{mt.id}?notice=revoked"
+
+
+@router.get("/private-links/{link_id}/revoke")
+def link_revoke_confirm(
+    link_id: str,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    back: Annotated[Literal["start", "type"], Query(alias="from")] = "type",
+) -> Response:
+    """ "Turn off this link?": the question, and the button that does it."""
+    lang = spoken(user.locale)
+    gettext = translations(lang).gettext
+    link = meeting_types.get_link(session, user, link_id)
+    mt = session.get_one(MeetingType, link.meeting_type_id)
+    status = meeting_types.link_status(link, utcnow())
+    if link.label:
+        question = gettext("Turn off the link “%(label)s” to %(title)s?") % {
+            "label": link.label,
+            "title": mt.title,
+        }
+    else:
+        question = gettext("Turn off this link to %(title)s?") % {"title": mt.title}
+    cancel = "/" if back == "start" or mt.deleted_at is not None else f"/meeting-types/{mt.id}"
+    return render(
+        request,
+        "organizer/confirm.html",
+        {
+            "heading": gettext("Turn off a private link"),
+            "question": question,
+            "explanation": gettext(
+                "Whoever has this link can no longer book through it. This cannot be undone, "
+                "but you can make a new link at any time."
+            ),
+            "done": None if status == "active" else gettext("This link is already off."),
+            "action": f"/private-links/{link.id}/revoke",
+            "fields": {"from": back},
+            "button": gettext("Turn off the link"),
+            "cancel": cancel,
+        },
+        lang=lang,
     )
 
 
 @router.post("/private-links/{link_id}/revoke")
-def link_revoke(link_id: str, user: PageUser, session: SessionDep) -> Response:
+def link_revoke(link_id: str, fields: FormFields, user: PageUser, session: SessionDep) -> Response:
+    back = "start" if fields.get("from") == "start" else "type"
+    if fields.get("confirm") != "yes":  # a form without the question: ask it first
+        link = meeting_types.get_link(session, user, link_id)
+        return RedirectResponse(f"/private-links/{link.id}/revoke?from={back}", status_code=303)
     link = meeting_types.revoke_link(session, user, link_id, utcnow())
-    return RedirectResponse(
-        f"/meeting-types/{link.meeting_type_id}?notice=revoked", status_code=303
-    )
+    return RedirectResponse(_after_revoke(session, link, back), status_code=303)
 
 
 # --- Calendars ----------------------------------------------------------------------------
@@ -916,13 +957,14 @@ def _calendars_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    lang = spoken(user.locale)
     now = utcnow()
     calendars = list_calendars(session, user)
     busy = {
         c.id: spans_by_day(
             connections.busy_between(session, c, now, now + timedelta(days=BUSY_DAYS)),
             user.time_zone,
-            "en",
+            lang,
         )
         for c in calendars
     }
@@ -933,17 +975,20 @@ def _calendars_page(
             "calendars": calendars,
             "busy": busy,
             "busy_days": BUSY_DAYS,
+            "busy_text": {c.id: _busy_count(c.busy_count, lang) for c in calendars},
             "zone": user.time_zone,
+            # When each was last read, in the organizer's zone (named) and language.
             "read_at": {
-                c.id: when(c.last_success_at, user.time_zone, "en")
+                c.id: moment(c.last_success_at, user.time_zone, lang)
                 for c in calendars
                 if c.last_success_at
             },
-            "notice": notice_text(notice),
+            "notice": notice_in(notice, lang),
             "values": values or {"kind": "ics"},
             "errors": errors or {},
         },
         status_code=status_code,
+        lang=lang,
     )
 
 
@@ -994,9 +1039,47 @@ def _unreadable(exc: CalendarUnreadable | TargetNotAllowed) -> str:
     return str(exc.details[0]["message"]) if exc.details else exc.message
 
 
+@router.get("/calendars/{calendar_id}/delete")
+def calendar_disconnect_confirm(
+    calendar_id: str, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    """ "Disconnect this calendar?": the question, and the button that does it."""
+    lang = spoken(user.locale)
+    gettext = translations(lang).gettext
+    calendar = connections.get_calendar(session, user, calendar_id)
+    return render(
+        request,
+        "organizer/confirm.html",
+        {
+            "heading": gettext("Disconnect a calendar"),
+            "question": gettext("Disconnect “%(name)s”?") % {"name": calendar.name},
+            "explanation": gettext(
+                "Its busy times stop counting: invitees may be offered times it shows as "
+                "busy. Bookings already made stay."
+            )
+            + (
+                " " + gettext("Bookings are no longer written into it.")
+                if calendar.write_back
+                else ""
+            ),
+            "done": None,
+            "action": f"/calendars/{calendar.id}/delete",
+            "fields": {},
+            "button": gettext("Disconnect"),
+            "cancel": "/calendars",
+        },
+        lang=lang,
+    )
+
+
 @router.post("/calendars/{calendar_id}/delete")
-def calendar_disconnect(calendar_id: str, user: PageUser, session: SessionDep) -> Response:
-    connections.disconnect(session, connections.get_calendar(session, user, calendar_id))
+def calendar_disconnect(
+    calendar_id: str, fields: FormFields, user: PageUser, session: SessionDep
+) -> Response:
+    calendar = connections.get_calendar(session, user, calendar_id)
+    if fields.get("confirm") != "yes":  # a form without the question: ask it first
+        return RedirectResponse(f"/calendars/{calendar.id}/delete", status_code=303)
+    connections.disconnect(session, calendar)
     return RedirectResponse("/calendars?notice=removed", status_code=303)
 
 

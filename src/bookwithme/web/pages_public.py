@@ -25,7 +25,7 @@ from starlette.responses import RedirectResponse, Response
 from bookwithme.bookings import service as bookings
 from bookwithme.config import Settings
 from bookwithme.errors import DomainError, InvalidInput
-from bookwithme.i18n import times_by_day, translations, when
+from bookwithme.i18n import N_, times_by_day, translations, when
 from bookwithme.models import Booking, MeetingType, User, utcnow
 from bookwithme.notifications.emails import latest_invitee_email
 from bookwithme.notifications.outbox import question_labels
@@ -42,9 +42,9 @@ ZoneQuery = Annotated[str | None, Query(max_length=64)]
 DAYS_SHOWN = 7
 REASON_MAX = 2000  # as CancelIn in the API
 NOTICES = {
-    "booked": "You are booked. The invitation is on its way to your inbox.",
-    "moved": "Your meeting has moved. A new invitation is on its way.",
-    "cancelled": "Your meeting is cancelled.",
+    "booked": N_("You are booked. The invitation is on its way to your inbox."),
+    "moved": N_("Your meeting has moved. A new invitation is on its way."),
+    "cancelled": N_("Your meeting is cancelled."),
 }
 ALREADY_TAKEN = "That time was just taken. Please pick another one."
 GOOGLE = "https://calendar.google.com/calendar/render"

@@ -1,6 +1,7 @@
 """The organizer's webhooks page (``/webhooks``): the URLs told of booking changes, each with
-its recent deliveries; add one, send it a test, turn it off or on, delete it. The same
-services as the API; every form works without JavaScript and every change redirects.
+its recent deliveries; add one, send it a test, turn it off or on, delete it (after a
+confirmation page). The same services as the API; every form works without JavaScript and
+every change redirects. In the organizer's language, times in their zone.
 
 A new webhook's secret is shown once, on the page the creation redirects to: it travels
 there in a cookie sealed with the server's key, bound to the organizer and the webhook,
@@ -11,19 +12,18 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import datetime
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from babel.dates import format_datetime
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from bookwithme.config import Settings
-from bookwithme.errors import Conflict, InvalidInput
+from bookwithme.errors import Conflict, InvalidInput, TargetNotAllowed
+from bookwithme.i18n import N_, moment, spoken, translations
 from bookwithme.models import User, WebhookDelivery, WebhookSubscription, utcnow
 from bookwithme.secrets_box import SecretUnreadable, seal, unseal
-from bookwithme.timezones import named_zone
 from bookwithme.web.api.webhooks import with_checked_target
 from bookwithme.web.calendar_reads import in_unit, signed_in
 from bookwithme.web.deps import NotSignedIn, PageUser, SessionDep, SettingsDep
@@ -41,44 +41,85 @@ FLASH_COOKIE = "bookwithme_new_webhook"  # carries a new secret to the page that
 SECRET_PURPOSE = b"bookwithme webhook secret shown once v1"
 SECRET_SHOWN_FOR = 300  # seconds the page that shows a new secret may be opened
 
+# English here, translated where the page shows them.
 EVENT_TEXT = {
-    "booking.created": "A booking is made",
-    "booking.rescheduled": "A booking is moved",
-    "booking.cancelled": "A booking is cancelled",
-    service.TEST_EVENT: "Test",
+    "booking.created": N_("A booking is made"),
+    "booking.rescheduled": N_("A booking is moved"),
+    "booking.cancelled": N_("A booking is cancelled"),
+    service.TEST_EVENT: N_("Test"),
 }
 NOTICES = {
-    "test_sent": "A test delivery is on its way. Its result shows below in a few seconds "
-    "(reload the page).",
-    "off": "Turned off. Nothing is sent to it until you turn it on again.",
-    "on": "Turned on. Booking changes are sent to it again.",
-    "deleted": "Deleted. Nothing more is sent to it.",
+    "added": N_("Added. Booking changes are sent to it from now on."),
+    "test_sent": N_(
+        "A test delivery is on its way. Its result shows below in a few seconds (reload the page)."
+    ),
+    "off": N_("Turned off. Nothing is sent to it until you turn it on again."),
+    "on": N_("Turned on. Booking changes are sent to it again."),
+    "deleted": N_("Deleted. Nothing more is sent to it."),
 }
+# Why a webhook is off: the only reason bookwithme writes (webhooks/delivery.py), or the
+# organizer's own switch.
+TURNED_OFF_BY_FAILURES = N_(
+    "Turned off by bookwithme after every delivery failed for 3 days. Turn it on again once "
+    "the receiver answers."
+)
+TURNED_OFF_BY_YOU = N_("Turned off by you. Nothing is sent to it until you turn it on again.")
+OFF_BEFORE_SENT = N_("The webhook was turned off before this could be delivered.")
+# The form's messages.
+URL_NOT_WEB = N_("Enter the full address of your receiver, starting with https://.")
+URL_TOO_LONG = N_("The address is too long: at most 2,000 characters.")
+NO_EVENT = N_("Choose at least one event.")
+NOT_PUBLIC = N_(
+    "This address is on a private or local network, and bookwithme only sends to public "
+    "addresses. If your receiver really is on your own network, your administrator can "
+    "allow such addresses (BOOKWITHME_ALLOW_PRIVATE_TARGETS=true)."
+)
+TOO_MANY = N_(
+    "You already have %(limit)s webhooks, the most an account can have: delete one first."
+)
 
 
-def _moment(value: datetime | None, zone: str) -> str:
-    if value is None:
-        return ""
-    return format_datetime(value, "MMM d, HH:mm:ss", tzinfo=named_zone(zone), locale="en")
+class _View:
+    """What the page writes in the organizer's language and zone."""
+
+    def __init__(self, user: User) -> None:
+        self.lang = spoken(user.locale)
+        self.zone = user.time_zone
+        self.gettext: Callable[[str], str] = translations(self.lang).gettext
+
+    def moment(self, value: Any) -> str:
+        """An instant to the second (deliveries are retried within seconds); the page names
+        the zone once, above the list."""
+        if value is None:
+            return ""
+        return moment(value, self.zone, self.lang, named=False, seconds=True)
 
 
-def _delivery_row(delivery: WebhookDelivery, zone: str) -> dict[str, Any]:
+def _delivery_row(delivery: WebhookDelivery, view: _View) -> dict[str, Any]:
+    last_error = delivery.last_error
+    if last_error == service.OFF_BEFORE_SENT:
+        last_error = view.gettext(OFF_BEFORE_SENT)
     return {
         "d": delivery,
-        "event": EVENT_TEXT.get(delivery.event, delivery.event),
-        "created": _moment(delivery.created_at, zone),
-        "next": _moment(delivery.next_attempt_at, zone),
-        "delivered": _moment(delivery.delivered_at, zone),
+        "event": view.gettext(EVENT_TEXT.get(delivery.event, delivery.event)),
+        "created": view.moment(delivery.created_at),
+        "next": view.moment(delivery.next_attempt_at),
+        "delivered": view.moment(delivery.delivered_at),
+        "last_error": last_error,
     }
 
 
-def _webhook_row(session: Session, subscription: WebhookSubscription, zone: str) -> dict[str, Any]:
+def _webhook_row(
+    session: Session, subscription: WebhookSubscription, view: _View
+) -> dict[str, Any]:
     deliveries = service.recent_deliveries(session, subscription, SHOWN_DELIVERIES)
+    off_reason = TURNED_OFF_BY_FAILURES if subscription.disabled_reason else TURNED_OFF_BY_YOU
     return {
         "w": subscription,
-        "events": [EVENT_TEXT.get(e, e) for e in subscription.events],
-        "failing_since": _moment(subscription.failing_since, zone),
-        "deliveries": [_delivery_row(d, zone) for d in deliveries],
+        "events": [view.gettext(EVENT_TEXT.get(e, e)) for e in subscription.events],
+        "off_reason": view.gettext(off_reason),
+        "failing_since": view.moment(subscription.failing_since),
+        "deliveries": [_delivery_row(d, view) for d in deliveries],
         # Open when the newest delivery is something to look at.
         "open": bool(deliveries) and deliveries[0].status != "delivered",
     }
@@ -95,19 +136,20 @@ def _page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    zone = user.time_zone
+    view = _View(user)
     subscriptions = service.list_webhooks(session, user)
     if new_secret is not None:  # named by its address; not at all once it is deleted
         url = next((s.url for s in subscriptions if str(s.id) == new_secret["id"]), None)
         new_secret = {**new_secret, "url": url} if url else None
+    notice_text = NOTICES.get(notice or "")
     response = render(
         request,
         "organizer/webhooks.html",
         {
-            "webhooks": [_webhook_row(session, s, zone) for s in subscriptions],
-            "events": [(e, EVENT_TEXT[e]) for e in EVENTS],
-            "zone": zone,
-            "notice": NOTICES.get(notice or ""),
+            "webhooks": [_webhook_row(session, s, view) for s in subscriptions],
+            "events": [(e, view.gettext(EVENT_TEXT[e])) for e in EVENTS],
+            "zone": view.zone,
+            "notice": view.gettext(notice_text) if notice_text else None,
             "new_secret": new_secret,
             "values": values or {"url": "", "events": list(EVENTS)},
             "errors": errors or {},
@@ -115,6 +157,7 @@ def _page(
             "shown": SHOWN_DELIVERIES,
         },
         status_code=status_code,
+        lang=view.lang,
     )
     response.headers["cache-control"] = "private, no-store"
     return response
@@ -181,18 +224,17 @@ def webhooks_page(
     return response
 
 
-def _sentence(message: str) -> str:
-    """A field's message as the page shows it: "Must be …." rather than "must be …"."""
-    message = message[:1].upper() + message[1:]
-    return message if message.endswith((".", "!", "?")) else message + "."
-
-
-def _form_errors(exc: InvalidInput) -> dict[str, str]:
-    if isinstance(exc.details, list) and exc.details:
-        first = exc.details[0]
-        if isinstance(first, dict) and first.get("field") in ("url", "events"):
-            return {str(first["field"]): str(first["message"])}
-    return {"__all__": exc.message}
+def _form_errors(url: str, errors: dict[str, str]) -> dict[str, str]:
+    """The form's messages (in English, translated by the page) for what the model refused:
+    the page's own words, not the API's."""
+    mine: dict[str, str] = {}
+    if "url" in errors or (url and not url.lower().startswith(("https://", "http://"))):
+        mine["url"] = URL_TOO_LONG if len(url) > 2000 else URL_NOT_WEB
+    if "events" in errors:
+        mine["events"] = NO_EVENT
+    if not mine and errors:  # a field the form does not have: cannot happen from the page
+        mine["__all__"] = URL_NOT_WEB
+    return mine
 
 
 @router.post("/webhooks")
@@ -201,10 +243,8 @@ async def webhook_create(request: Request, fields: FormFields, settings: Setting
     url = fields.get("url", "").strip()
     events = [e for e in EVENTS if e in fields]
     data, errors = validate_form(WebhookCreate, {"url": url, "events": events})
-    if "events" in errors:
-        errors["events"] = "Choose at least one event."
-    if url and "url" not in errors and not url.lower().startswith(("https://", "http://")):
-        errors["url"] = "Must be an http:// or https:// address."
+    errors = _form_errors(url, errors)
+    too_many = False
     created: tuple[uuid.UUID, uuid.UUID, str] | None = None
     if data is not None and not errors:
 
@@ -221,21 +261,25 @@ async def webhook_create(request: Request, fields: FormFields, settings: Setting
 
         try:
             created = await with_checked_target(request, settings, data.url, create, NotSignedIn())
-        except InvalidInput as exc:  # TargetNotAllowed too
-            errors = _form_errors(exc)
-        except Conflict as exc:  # too many
-            errors = {"__all__": exc.message}
+        except TargetNotAllowed:
+            errors = {"url": NOT_PUBLIC}
+        except InvalidInput:  # not an http(s) address: the model let nothing else through
+            errors = {"url": URL_NOT_WEB}
+        except Conflict:
+            too_many = True
     if created is not None:
-        response = RedirectResponse("/webhooks#new-secret", status_code=303)
+        response = RedirectResponse("/webhooks?notice=added#new-secret", status_code=303)
         _remember_secret(response, settings, *created)
         return response
 
-    errors = {field: _sentence(message) for field, message in errors.items()}
-
     def page(session: Session) -> Response:
         user = signed_in(request, session, settings, NotSignedIn())
+        gettext = translations(spoken(user.locale)).gettext
+        shown = {field: gettext(message) for field, message in errors.items()}
+        if too_many:
+            shown["__all__"] = gettext(TOO_MANY) % {"limit": service.MAX_SUBSCRIPTIONS}
         values = {"url": url, "events": events}
-        return _page(request, session, user, values=values, errors=errors, status_code=422)
+        return _page(request, session, user, values=values, errors=shown, status_code=422)
 
     return await in_unit(request, page, write=False)
 
@@ -262,6 +306,26 @@ def webhook_switch(
     )
     notice = "on" if active else "off"
     return RedirectResponse(f"/webhooks?notice={notice}#w-{subscription.id}", status_code=303)
+
+
+@router.get("/webhooks/{webhook_id}/delete")
+def webhook_delete_confirm(
+    webhook_id: str, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    """Deleting cannot be undone: this page asks first (no JavaScript needed)."""
+    subscription = service.get_webhook(session, user, webhook_id)
+    view = _View(user)
+    response = render(
+        request,
+        "organizer/webhook_delete.html",
+        {
+            "w": subscription,
+            "events": [view.gettext(EVENT_TEXT.get(e, e)) for e in subscription.events],
+        },
+        lang=view.lang,
+    )
+    response.headers["cache-control"] = "private, no-store"
+    return response
 
 
 @router.post("/webhooks/{webhook_id}/delete")

@@ -8,19 +8,20 @@ empty row filled in adds a reminder, and the page comes back with a new empty ro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from bookwithme.i18n import N_
 from bookwithme.meeting_types.schemas import MAX_REMINDERS
 
 UNITS = {"minutes": 1, "hours": 60, "days": 1440}
 MOST_MINUTES = 10080  # a week: SPEC 2.8
-# Who gets a reminder, as the organizer reads it.
-RECIPIENTS = {"invitee": "the invitee", "organizer": "you", "both": "you and the invitee"}
-STATUS_HINTS = {
-    "scheduled": "It will be sent at its time.",
-    "sent": "It was sent.",
-    "skipped": "Its time had already passed when the booking was made or moved.",
-    "cancelled": "The booking was cancelled before it was due.",
+# The words of a row, as the organizer reads them (translated by the page).
+UNIT_NAMES = {"minutes": N_("minutes"), "hours": N_("hours"), "days": N_("days")}
+RECIPIENTS = {
+    "invitee": N_("the invitee"),
+    "organizer": N_("you"),
+    "both": N_("you and the invitee"),
 }
 
 
@@ -32,17 +33,6 @@ def split(minutes: int) -> tuple[int, str]:
     if minutes % UNITS["hours"] == 0:
         return minutes // UNITS["hours"], "hours"
     return minutes, "minutes"
-
-
-def phrase(minutes: int) -> str:
-    """ "24 hours", "1 hour", "15 minutes"."""
-    amount, unit = split(minutes)
-    return f"{amount} {unit[:-1] if amount == 1 else unit}"
-
-
-def line(minutes_before: int, recipient: str) -> str:
-    """ "Reminder to the invitee 24 hours before"."""
-    return f"Reminder to {RECIPIENTS.get(recipient, recipient)} {phrase(minutes_before)} before"
 
 
 def _empty_row() -> dict[str, Any]:
@@ -65,10 +55,11 @@ def _with_empty_row(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def read(
-    fields: dict[str, str],
+    fields: dict[str, str], gettext: Callable[[str], str] = str
 ) -> tuple[list[dict[str, Any]], dict[str, str], list[dict[str, Any]]]:
     """The posted rows as ``reminders`` for a meeting-type update, a plain message for each
-    row that is wrong (``reminder{i}``), and the rows as typed (to show them again)."""
+    row that is wrong (``reminder{i}``, in the language of ``gettext``), and the rows as
+    typed (to show them again)."""
     reminders: list[dict[str, Any]] = []
     errors: dict[str, str] = {}
     typed: list[dict[str, Any]] = []
@@ -84,23 +75,25 @@ def read(
         key = f"reminder{i}"
         unit = UNITS.get(unit_name)
         if unit is None:
-            errors[key] = "Choose minutes, hours or days."
+            errors[key] = gettext(N_("Choose minutes, hours or days."))
             continue
         if to not in RECIPIENTS:
-            errors[key] = "Choose who gets the reminder: the invitee, you, or both."
+            errors[key] = gettext(N_("Choose who gets the reminder: the invitee, you, or both."))
             continue
         try:
             amount = int(amount_text)
         except ValueError:
-            errors[key] = "Enter a whole number, such as 24."
+            errors[key] = gettext(N_("Enter a whole number, such as 24."))
             continue
         minutes = amount * unit
         if amount < 1:
-            errors[key] = "Enter 1 or more: a reminder comes at least 1 minute before."
+            errors[key] = gettext(N_("Enter 1 or more: a reminder comes at least 1 minute before."))
         elif minutes > MOST_MINUTES:
-            errors[key] = "A reminder can be at most 7 days (168 hours) before."
+            errors[key] = gettext(N_("A reminder can be at most 7 days (168 hours) before."))
         elif (minutes, to) in seen:
-            errors[key] = f"This is the same as reminder {seen[(minutes, to)] + 1}."
+            errors[key] = gettext(N_("This is the same as reminder %(number)s.")) % {
+                "number": seen[(minutes, to)] + 1
+            }
         else:
             seen[(minutes, to)] = i
             reminders.append({"minutes_before": minutes, "to": to})

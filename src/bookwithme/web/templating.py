@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, Template
+from jinja2 import Environment, Template, pass_context
 from jinja2.ext import Extension
 from jinja2.lexer import TOKEN_LPAREN, TOKEN_NAME, TOKEN_RPAREN, TOKEN_STRING, Token, TokenStream
+from jinja2.runtime import Context
 from starlette.responses import HTMLResponse
 
-from bookwithme.i18n import translations
+from bookwithme.i18n import moment, translations
 from bookwithme.paths import TEMPLATES_DIR
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -22,6 +24,19 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.auto_reload = False
 # Pages rendered outside ``render`` (error pages from middleware) are in English.
 templates.env.globals["_"] = translations("en").gettext
+
+
+@pass_context
+def _moment(
+    context: Context, value: datetime | None, zone: str, named: bool = True, seconds: bool = False
+) -> str:
+    """``{{ value | moment(zone) }}``: ``i18n.moment`` in the page's language ("" for none)."""
+    if value is None:
+        return ""
+    return moment(value, zone, context.get("lang", "en"), named=named, seconds=seconds)
+
+
+templates.env.filters["moment"] = _moment
 
 
 def csrf_token(request: Request) -> str:
