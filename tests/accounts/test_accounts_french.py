@@ -255,22 +255,18 @@ def test_the_account_page_changes_the_name_and_the_language(
     assert form_of(unescape(again.text)).errors == {"name": "Saisissez votre nom."}
 
 
-def test_error_pages_speak_the_browsers_language_and_the_api_stays_english(
+def test_error_pages_speak_the_browsers_language_before_sign_in_and_the_api_stays_english(
     client: TestClient, session_factory: sessionmaker[Session]
 ) -> None:
     account = create_account(session_factory, "ada@example.com")
-    sign_in(client, "ada@example.com")
-    missing = f"/meeting-types/{uuid.uuid4()}"
-    french = client.get(missing, headers={**HTML, **FRENCH})
-    assert french.status_code == 404
-    assert '<html lang="fr">' in french.text
-    assert "<h1>Introuvable</h1>" in french.text
-    assert "Aller à la page d\u2019accueil" in unescape(french.text)
-    english = client.get(missing, headers={**HTML, **ENGLISH})
-    assert "<h1>Not found</h1>" in english.text
     unknown = client.get("/no-such-page", headers={**HTML, **FRENCH})
     assert unknown.status_code == 404
+    assert '<html lang="fr">' in unknown.text
+    assert "<h1>Introuvable</h1>" in unknown.text
     assert "Il n\u2019y a rien ici. Vérifiez l\u2019adresse." in unescape(unknown.text)
+    assert "Aller à la page d\u2019accueil" in unescape(unknown.text)
+    english = client.get("/no-such-page", headers={**HTML, **ENGLISH})
+    assert "<h1>Not found</h1>" in english.text
 
     api = client.get(f"/api/v1/meeting-types/{uuid.uuid4()}", headers={**FRENCH, **account.headers})
     assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
@@ -282,3 +278,23 @@ def test_error_pages_speak_the_browsers_language_and_the_api_stays_english(
     assert too_long.json()["error"]["details"] == [
         {"field": "name", "message": "String should have at most 200 characters"}
     ]
+
+
+def test_an_error_page_speaks_the_signed_in_organizers_language_not_the_browsers(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    account = create_account(session_factory, "marie@example.com", name="Marie Curie")
+    with session_factory() as s:
+        s.get(User, account.user.id).locale = "fr"  # type: ignore[union-attr]
+        s.commit()
+    sign_in(client, "marie@example.com")
+    client.headers.update(ENGLISH)
+    missing = client.get(f"/meeting-types/{uuid.uuid4()}", headers=HTML)
+    assert missing.status_code == 404
+    assert '<html lang="fr">' in missing.text
+    assert "Introuvable" in unescape(missing.text)
+    assert "Not found" not in missing.text
+
+    client.cookies.clear()  # signed out: the browser's language again
+    anonymous = client.get("/no-such-page", headers=HTML)
+    assert anonymous.status_code == 404 and '<html lang="en">' in anonymous.text

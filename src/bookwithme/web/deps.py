@@ -133,10 +133,13 @@ class Viewer:
     name: str
     email: str
     is_admin: bool
+    locale: str | None = None
 
 
 def remember_viewer(request: Request, user: User) -> None:
-    request.state.viewer = Viewer(name=user.name, email=user.email, is_admin=user.is_admin)
+    request.state.viewer = Viewer(
+        name=user.name, email=user.email, is_admin=user.is_admin, locale=user.locale
+    )
 
 
 class NotSignedIn(Unauthorized):

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from bookwithme.bookings.service import locale_from
 from bookwithme.errors import AlreadySetUp, Busy, DomainError
-from bookwithme.i18n import N_, translations
+from bookwithme.i18n import N_, spoken, translations
 from bookwithme.web.admission import Admission
 from bookwithme.web.deps import NotSignedIn
 from bookwithme.web.invitee_errors import MESSAGES, TITLES, NextStep, is_invitee_path, next_step
@@ -118,9 +118,11 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     if wants_html(request):
-        # The page in the browser's language: the message, when the catalogue has it
-        # (messages are English text, marked where they are written), and its heading.
-        lang = page_language(request)
+        # The page in the signed-in person's language, or else the browser's: the
+        # message, when the catalogue has it (messages are English text, marked where they
+        # are written), and its heading.
+        viewer = getattr(request.state, "viewer", None)
+        lang = spoken(viewer.locale) if viewer is not None else page_language(request)
         gettext = translations(lang).gettext
         title = TITLES.get(code) or PAGE_TITLES.get(status_code) or HTTPStatus(status_code).phrase
         page = render(
