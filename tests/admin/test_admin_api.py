@@ -252,3 +252,26 @@ def test_non_admins_get_403_everywhere(client: TestClient, adam: Account) -> Non
         )
         assert response.status_code == 403, path
         assert response.json()["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"eligible_plans": {"add": ["E3", "\f"]}}, "eligible_plans.change.add.1"),
+        ({"eligible_plans": ["E3", "  "]}, "eligible_plans.list.1"),
+        ({"eligible_plans": ["E3", "two\nlines"]}, "eligible_plans.list.1"),
+        ({"default_plan": "\u2003"}, "default_plan"),
+        ({"app_allow_list": {"add": ["no spaces allowed"]}}, "app_allow_list.change.add.0"),
+        ({"eligible_plans": 3}, "eligible_plans.list"),
+    ],
+)
+def test_a_bad_plan_or_list_is_named_once_by_what_was_sent(
+    client: TestClient, root: Account, body: dict, field: str
+) -> None:  # type: ignore[type-arg]
+    """A list and an {add, remove} change are told apart by what was sent: the error names
+    that one place, not each way the value could have been read."""
+    response = client.patch("/api/v1/admin/org", json=body, headers=root.headers)
+    assert response.status_code == 422, response.text
+    details = response.json()["error"]["details"]
+    assert [d["field"] for d in details] == [field], details
+    assert "function-before" not in response.text and "constrained-str" not in response.text

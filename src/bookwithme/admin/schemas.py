@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
 from bookwithme.accounts.schemas import PersonalBookingsOut
 from bookwithme.instants import UTCInstant
@@ -13,9 +13,9 @@ from bookwithme.scheduling.schedules import TimeZoneName
 from bookwithme.validation import Email, Flag, Locale, Name, PatchModel, at_most
 
 AppId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._-]{1,100}$")]
-PlanName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), at_most(100)
-]
+# One line with something besides spaces, as a name: a plan that strips to nothing or
+# spans lines could never be chosen again.
+PlanName = Annotated[Name, StringConstraints(max_length=100), at_most(100)]
 AccessPolicy = Literal["EnforceAllowList", "EnforceBlockList"]
 MAX_LIST = 100
 
@@ -36,8 +36,22 @@ class PlanListChange(BaseModel):
     remove: Annotated[list[PlanName], Field(max_length=MAX_LIST)] = []
 
 
-AppList = Annotated[list[AppId], Field(max_length=MAX_LIST)] | ListChange
-PlanList = Annotated[list[PlanName], Field(max_length=MAX_LIST)] | PlanListChange
+def _list_or_change(value: Any) -> str:
+    return "change" if isinstance(value, (dict, BaseModel)) else "list"
+
+
+# A list or a change, told apart by the value's own shape, so a mistake is reported against
+# what was sent (not once for each reading of it).
+AppList = Annotated[
+    Annotated[list[AppId], Field(max_length=MAX_LIST), Tag("list")]
+    | Annotated[ListChange, Tag("change")],
+    Discriminator(_list_or_change),
+]
+PlanList = Annotated[
+    Annotated[list[PlanName], Field(max_length=MAX_LIST), Tag("list")]
+    | Annotated[PlanListChange, Tag("change")],
+    Discriminator(_list_or_change),
+]
 
 
 def apply_list(current: list[Any], change: list[str] | ListChange | PlanListChange) -> list[str]:

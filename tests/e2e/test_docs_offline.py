@@ -10,13 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bookwithme.web.openapi import DOCS_POLICY, SWAGGER_UI
-from tests.e2e import conftest as e2e
 
 pytestmark = pytest.mark.e2e
-
-# The browser tests' fixtures: Debian's Chromium, and `bookwithme serve` on a free port.
-browser = e2e.browser
-live_server = e2e.live_server
 
 
 @pytest.mark.parametrize("live_server", ["sqlite"], indirect=True)  # no data is written
