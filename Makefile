@@ -28,10 +28,11 @@ run: $(VENV)/.runtime
 
 # `alembic check` on the default database (the one `make run` serves), brought up to date
 # first as `serve` would; the suite itself checks a fresh SQLite and PostgreSQL database.
+# The suite runs on every core (pytest-xdist): each worker starts its own PostgreSQL.
 test: $(VENV)/.dev
 	$(BIN)/alembic upgrade head
 	$(BIN)/alembic check
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff format --check src tests migrations/env.py
