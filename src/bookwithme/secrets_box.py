@@ -32,9 +32,10 @@ def seal(secret_key: str, plaintext: str, purpose: bytes = PASSWORDS) -> str:
     return _fernet(secret_key, purpose).encrypt(plaintext.encode()).decode()
 
 
-def unseal(secret_key: str, token: str, purpose: bytes = PASSWORDS) -> str:
+def unseal(secret_key: str, token: str, purpose: bytes = PASSWORDS, ttl: int | None = None) -> str:
+    """``ttl``: refuse what was sealed more than this many seconds ago."""
     try:
-        return _fernet(secret_key, purpose).decrypt(token.encode()).decode()
+        return _fernet(secret_key, purpose).decrypt(token.encode(), ttl=ttl).decode()
     except InvalidToken:
         raise SecretUnreadable(
             "The stored password cannot be read with this SECRET_KEY; enter it again."

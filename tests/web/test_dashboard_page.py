@@ -7,6 +7,7 @@ French organizer."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, datetime, timedelta
 from html import unescape
 from typing import Any
@@ -16,7 +17,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme.web import pages_organizer
 from tests.factories import Account, create_account, sign_in
 from tests.factories import post_form as post
 
@@ -133,8 +133,8 @@ def test_the_address_is_not_shown_to_another_browser_nor_after_a_few_minutes(
     sign_in(grace, "grace@example.com")
     assert grace.get(location, headers=HTML).status_code == 404
     # Ada's own browser, eleven minutes later: too late.
-    later = pages_organizer.time.time() + 11 * 60
-    monkeypatch.setattr(pages_organizer.time, "time", lambda: later)
+    later = time.time() + 11 * 60
+    monkeypatch.setattr(time, "time", lambda: later)
     assert "/l/" not in client.get(location, headers=HTML).text
 
 

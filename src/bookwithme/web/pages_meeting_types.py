@@ -76,15 +76,6 @@ TYPE_NUMBERS = (
 OPTIONAL_NUMBERS = ("slot_interval_minutes", "max_bookings_per_day")
 # What the colour picker shows for a type without a colour (the page's own blue).
 DEFAULT_COLOR = "#3b5bdb"
-NOTICES = {
-    "created": N_("Meeting type created. Set it up below."),
-    "saved": N_("Saved."),
-    "saved_no_link": N_(
-        "Saved. A meeting in person or by phone gets no online meeting link, so that box "
-        "is now unticked; tick it and save again if you want one."
-    ),
-    "duplicated": N_("This is the copy. Change what differs."),
-}
 LINK_STATUSES = {
     "active": N_("active"),
     "expired": N_("expired"),
@@ -468,13 +459,6 @@ def _type_page(
     )
 
 
-def _notice(notice: str | None, lang: str) -> str | None:
-    """This page's notices, and the others' that lead here (a private link turned off)."""
-    if notice in NOTICES:
-        return translations(lang).gettext(NOTICES[notice])
-    return notice_in(notice, lang)
-
-
 @router.post("/meeting-types")
 def type_create(
     request: Request, fields: FormFields, user: PageUser, session: SessionDep
@@ -509,7 +493,7 @@ def type_page(
 ) -> Response:
     mt = meeting_types.get_type(session, user, type_id)
     return _type_page(
-        request, session, settings, user, mt, notice=_notice(notice, spoken(user.locale))
+        request, session, settings, user, mt, notice=notice_in(notice, spoken(user.locale))
     )
 
 

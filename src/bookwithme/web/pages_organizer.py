@@ -4,9 +4,7 @@ services as the API; every form works without JavaScript."""
 
 from __future__ import annotations
 
-import json
 import re
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from html import escape
@@ -19,7 +17,6 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from bookwithme.admin import policy
-from bookwithme.admin.policy import personal_bookings_status
 from bookwithme.bookings import service as bookings
 from bookwithme.bookings.views import reminders_of_bookings
 from bookwithme.calendars import connections
@@ -64,8 +61,7 @@ from bookwithme.models import (
 )
 from bookwithme.scheduling import service as scheduling
 from bookwithme.scheduling import store
-from bookwithme.scheduling.schedules import WEEKDAYS, ScheduleData
-from bookwithme.secrets_box import SecretUnreadable, seal, unseal
+from bookwithme.scheduling.schedules import ScheduleData
 from bookwithme.security import hash_token
 from bookwithme.timezones import known_zones, named_zone
 from bookwithme.web import calendar_reads, switched_off
@@ -76,6 +72,7 @@ from bookwithme.web.errors import summarize
 from bookwithme.web.forms import ScheduleForm, form_fields, validate_form, week_days
 from bookwithme.web.pages_invitee import month_grid
 from bookwithme.web.setup_gate import require_setup
+from bookwithme.web.shown_once import ShownOnce
 from bookwithme.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_setup)])
@@ -117,14 +114,6 @@ def _spans_text(intervals: list[Any]) -> str:
     return ", ".join(f"{i.start}\u2013{i.end}" for i in intervals)
 
 
-def _day_names(lang: str) -> dict[str, str]:
-    """Monday … Sunday in ``lang``, capitalized as a list heading."""
-    names = weekday_names(lang, 0)
-    return {
-        day: wide[:1].upper() + wide[1:] for day, (_, wide) in zip(WEEKDAYS, names, strict=True)
-    }
-
-
 def _dashboard(
     request: Request,
     session: Session,
@@ -139,11 +128,9 @@ def _dashboard(
     gettext = translations(lang).gettext
     now = utcnow()
     organization = session.get_one(Organization, user.organization_id)
-    status = personal_bookings_status(organization, user)
     # Who turned personal bookings off, in plain words (the API keeps the rule's reasons).
-    off_because = [
-        switched_off.for_organizer(cause, gettext) for cause in policy.causes(organization, user)
-    ]
+    causes = policy.causes(organization, user)
+    off_because = [switched_off.for_organizer(cause, gettext) for cause in causes]
     page = session.scalar(select(Page).where(Page.user_id == user.id))
     types = session.scalars(
         select(MeetingType)
@@ -153,7 +140,6 @@ def _dashboard(
     schedule = store.to_data(store.default_schedule_row(session, user))
     today = now.astimezone(named_zone(schedule.time_zone)).date()
     upcoming = sorted((o for o in schedule.overrides if o.date >= today), key=lambda o: o.date)
-    day_names = _day_names(lang)
     calendars = list_calendars(session, user)
     links = meeting_types.usable_links(session, user, now, LINKS_SHOWN + 1)
     page_url = f"{settings.base_url}/p/{page.key}" if page else None
@@ -162,7 +148,7 @@ def _dashboard(
         "organizer/dashboard.html",
         {
             "organization": organization,
-            "status": status,
+            "enabled": not causes,
             "off_because": off_because,
             "page": page,
             "page_url": page_url,
@@ -182,7 +168,7 @@ def _dashboard(
             "more_links": len(links) > LINKS_SHOWN,
             "max_label": MAX_LINK_LABEL,
             "schedule": schedule,
-            "hours": [(day_names[day], getattr(schedule.weekly, day)) for day in WEEKDAYS],
+            "hours": [(name, getattr(schedule.weekly, key)) for key, name, _ in week_days(lang)],
             "overrides": [
                 (day_label(o.date, lang), _spans_text(o.intervals))
                 for o in upcoming[:OVERRIDES_SHOWN]
@@ -224,7 +210,13 @@ NOTICES = {
         "Your page is hidden. Nobody can book through it until you publish it again."
     ),
     "new_link": N_("Your page has a new address. The old one no longer works."),
-    "page_saved": N_("Saved."),
+    "saved": N_("Saved."),
+    "created": N_("Meeting type created. Set it up below."),
+    "saved_no_link": N_(
+        "Saved. A meeting in person or by phone gets no online meeting link, so that box "
+        "is now unticked; tick it and save again if you want one."
+    ),
+    "duplicated": N_("This is the copy. Change what differs."),
     "hours": N_("Your working hours are saved."),
     "deleted": N_("The meeting type is deleted. Its bookings are kept."),
     "revoked": N_("The link is turned off. Nobody can book through it any more."),
@@ -284,7 +276,7 @@ def page_save(
     if data is None:
         raise _invalid(errors)
     meeting_types.update_page(session, page, data)
-    return RedirectResponse("/?notice=page_saved", status_code=303)
+    return RedirectResponse("/?notice=saved", status_code=303)
 
 
 # --- Working hours ----------------------------------------------------------------------
@@ -744,15 +736,9 @@ def booking_move(
 
 # --- Private links of meeting types (the meeting-type page: pages_meeting_types) ---------
 
-# A new link's address is shown once: only a hash of its token is kept. To show it after
-# the redirect that follows the form (so that reloading never makes a second link), the
-# token rides in a cookie sealed with SECRET_KEY (encrypted and authenticated, as the
-# webhook secret does), readable only on that link's own "created" page, only by the
-# organizer who made it, only for a few minutes, and deleted once shown. The address never
-# appears in a URL, so no access log or browser history keeps it.
-NEW_LINK_COOKIE = "bookwithme_new_link"
-NEW_LINK_PURPOSE = b"bookwithme new private link v1"
-NEW_LINK_SHOWN_FOR = 600  # seconds
+# A new link's address is shown once (only a hash of its token is kept), on its own
+# "created" page after the form's redirect.
+NEW_LINK = ShownOnce("bookwithme_new_link", b"bookwithme new private link v1", 600)
 
 
 def _new_link_path(link_id: uuid.UUID) -> str:
@@ -785,19 +771,12 @@ def _make_link(
         raise InvalidInput(gettext("The link's life must be between 1 and 365 days."))
     link, token = meeting_types.create_link(session, user, mt, data, utcnow())
     response = RedirectResponse(_new_link_path(link.id), status_code=303)
-    sealed = seal(
-        settings.resolved_secret_key,
-        json.dumps({"u": str(user.id), "l": str(link.id), "k": token, "t": int(time.time())}),
-        NEW_LINK_PURPOSE,
-    )
-    response.set_cookie(
-        NEW_LINK_COOKIE,
-        sealed,
-        max_age=NEW_LINK_SHOWN_FOR,
-        path=_new_link_path(link.id),
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
+    NEW_LINK.remember(
+        response,
+        settings,
+        _new_link_path(link.id),
+        str(user.id),
+        {"link": str(link.id), "token": token},
     )
     return response
 
@@ -806,21 +785,11 @@ def _new_link_token(
     request: Request, settings: Settings, user: User, link: PrivateLink
 ) -> str | None:
     """The token of ``link`` if this browser has just made it; None otherwise."""
-    sealed = request.cookies.get(NEW_LINK_COOKIE)
-    if not sealed:
+    kept = NEW_LINK.recall(request, settings, str(user.id))
+    if kept is None or kept.get("link") != str(link.id):
         return None
-    try:
-        data = json.loads(unseal(settings.resolved_secret_key, sealed, NEW_LINK_PURPOSE))
-    except (SecretUnreadable, ValueError):
-        return None
-    if not isinstance(data, dict) or (data.get("u"), data.get("l")) != (str(user.id), str(link.id)):
-        return None
-    if not isinstance(data.get("t"), int) or time.time() - data["t"] > NEW_LINK_SHOWN_FOR:
-        return None
-    token = data.get("k")
-    if not isinstance(token, str) or hash_token(token) != link.token_hash:
-        return None
-    return token
+    token = kept.get("token", "")
+    return token if hash_token(token) == link.token_hash else None
 
 
 @router.post("/meeting-types/{type_id}/links")
@@ -874,14 +843,7 @@ def link_created(
         lang=lang,
     )
     response.headers["cache-control"] = "private, no-store"
-    if NEW_LINK_COOKIE in request.cookies:  # shown (or stale): never again
-        response.delete_cookie(
-            NEW_LINK_COOKIE,
-            path=_new_link_path(link.id),
-            httponly=True,
-            samesite="lax",
-            secure=settings.secure_cookies,
-        )
+    NEW_LINK.forget(request, response, settings, _new_link_path(link.id))
     return response
 
 

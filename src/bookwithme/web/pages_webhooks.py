@@ -9,8 +9,6 @@ good for a few minutes and deleted by the page that shows it."""
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -23,12 +21,12 @@ from bookwithme.config import Settings
 from bookwithme.errors import Conflict, InvalidInput, TargetNotAllowed
 from bookwithme.i18n import N_, moment, spoken, translations
 from bookwithme.models import User, WebhookDelivery, WebhookSubscription, utcnow
-from bookwithme.secrets_box import SecretUnreadable, seal, unseal
 from bookwithme.web.api.webhooks import with_checked_target
 from bookwithme.web.calendar_reads import in_unit, signed_in
 from bookwithme.web.deps import NotSignedIn, PageUser, SessionDep, SettingsDep
 from bookwithme.web.forms import form_fields, validate_form
 from bookwithme.web.setup_gate import require_setup
+from bookwithme.web.shown_once import ShownOnce
 from bookwithme.web.templating import render
 from bookwithme.webhooks import service
 from bookwithme.webhooks.service import EVENTS, WebhookCreate, WebhookUpdate
@@ -37,9 +35,8 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(require_setup)
 FormFields = Annotated[dict[str, str], Depends(form_fields)]
 
 SHOWN_DELIVERIES = 10  # per webhook on the page (the API lists 50)
-FLASH_COOKIE = "bookwithme_new_webhook"  # carries a new secret to the page that shows it
-SECRET_PURPOSE = b"bookwithme webhook secret shown once v1"
-SECRET_SHOWN_FOR = 300  # seconds the page that shows a new secret may be opened
+# A new webhook's signing secret, carried to the page that shows it once.
+NEW_SECRET = ShownOnce("bookwithme_new_webhook", b"bookwithme webhook secret shown once v1", 300)
 
 # English here, translated where the page shows them.
 EVENT_TEXT = {
@@ -166,38 +163,11 @@ def _page(
 # --- The secret, shown once --------------------------------------------------------------
 
 
-def _remember_secret(
-    response: Response, settings: Settings, user_id: uuid.UUID, webhook_id: uuid.UUID, secret: str
-) -> None:
-    sealed = seal(
-        settings.resolved_secret_key,
-        json.dumps({"u": str(user_id), "w": str(webhook_id), "s": secret, "t": int(time.time())}),
-        SECRET_PURPOSE,
-    )
-    response.set_cookie(
-        FLASH_COOKIE,
-        sealed,
-        max_age=SECRET_SHOWN_FOR,
-        path="/webhooks",
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-    )
-
-
 def _recall_secret(request: Request, settings: Settings, user: User) -> dict[str, str] | None:
-    sealed = request.cookies.get(FLASH_COOKIE)
-    if not sealed:
-        return None
-    try:
-        data = json.loads(unseal(settings.resolved_secret_key, sealed, SECRET_PURPOSE))
-    except (SecretUnreadable, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("u") != str(user.id):
-        return None
-    if not isinstance(data.get("t"), int) or time.time() - data["t"] > SECRET_SHOWN_FOR:
-        return None
-    return {"id": str(data.get("w", "")), "secret": str(data.get("s", ""))}
+    kept = NEW_SECRET.recall(request, settings, str(user.id))
+    return (
+        None if kept is None else {"id": kept.get("webhook", ""), "secret": kept.get("secret", "")}
+    )
 
 
 # --- Routes ---------------------------------------------------------------------------------
@@ -213,14 +183,7 @@ def webhooks_page(
 ) -> Response:
     new_secret = _recall_secret(request, settings, user)
     response = _page(request, session, user, notice=notice, new_secret=new_secret)
-    if FLASH_COOKIE in request.cookies:  # shown (or stale): never again
-        response.delete_cookie(
-            FLASH_COOKIE,
-            path="/webhooks",
-            httponly=True,
-            samesite="lax",
-            secure=settings.secure_cookies,
-        )
+    NEW_SECRET.forget(request, response, settings, "/webhooks")
     return response
 
 
@@ -269,7 +232,14 @@ async def webhook_create(request: Request, fields: FormFields, settings: Setting
             too_many = True
     if created is not None:
         response = RedirectResponse("/webhooks?notice=added#new-secret", status_code=303)
-        _remember_secret(response, settings, *created)
+        user_id, webhook_id, secret = created
+        NEW_SECRET.remember(
+            response,
+            settings,
+            "/webhooks",
+            str(user_id),
+            {"webhook": str(webhook_id), "secret": secret},
+        )
         return response
 
     def page(session: Session) -> Response:
