@@ -248,3 +248,54 @@ def test_key_reads_awaited_on_postgresql_answer_as_the_session_would(
     found, missing, again = asyncio.run(reads())
     assert found == again == (expected.organizer_id, expected.version)
     assert missing is None
+
+
+def test_visitors_share_awaited_reads_but_never_one_sent_before_they_came(
+    ada: Organizer,
+    client: TestClient,
+    database_url: str,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A crowd at one page shares the version reads (PostgreSQL, ``AsyncKeyReads``), yet a
+    visitor who comes after a change was committed sees it, even while a read sent
+    before the change is still on its way back."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("only PostgreSQL's reads are awaited")
+    key_reads = client.app.state.admission.key_reads  # type: ignore[attr-defined]
+    user_id = ada.account.user.id
+    before = version(session_factory, ada)
+    sent = []
+    back = asyncio.Event()  # set when the first read's answer may come back
+    real_read = type(key_reads)._read
+
+    async def slow_read(self, read, params):  # type: ignore[no-untyped-def]
+        found: object = await real_read(self, read, params)
+        sent.append(found)
+        if len(sent) == 1:
+            await back.wait()  # the first answer is slow to come back
+        return found
+
+    monkeypatch.setattr(type(key_reads), "_read", slow_read)
+
+    async def crowd() -> tuple[object, list[object], list[object]]:
+        read = bookable.page_owner_read(ada.key)
+        first = asyncio.ensure_future(key_reads.first(*read))
+        while not sent:  # the first visitor's read has been answered by the database
+            await asyncio.sleep(0.001)
+        with session_scope(session_factory, write=True) as session:
+            versions.raise_version(session, [user_id])
+        later = [asyncio.ensure_future(key_reads.first(*read)) for _ in range(20)]
+        await asyncio.sleep(0.01)
+        back.set()
+        found = await first
+        answers = await asyncio.gather(*later)
+        # Once everybody is answered, the next visitor reads on their own again.
+        alone = await key_reads.first(*read)
+        return found, answers, [alone]
+
+    found, answers, alone = asyncio.run(crowd())
+    assert found == (user_id, before)  # read before the change, and answered as such
+    assert set(answers) == {(user_id, before + 1)}  # everyone who came after sees it
+    assert alone == [(user_id, before + 1)]
+    assert len(sent) == 3  # the first read, one read for the 20 who came after, one alone

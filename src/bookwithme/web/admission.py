@@ -153,6 +153,16 @@ T = TypeVar("T")
 NOT_READ = object()  # what ``AsyncKeyReads.first`` answers when it could not ask
 
 
+class _Flight:
+    """The reads of one row (one statement, one key) on one event loop: the read on its
+    way, and the requests that came after it was sent, who wait for the next one."""
+
+    __slots__ = ("following",)
+
+    def __init__(self) -> None:
+        self.following: asyncio.Future[Any] | None = None
+
+
 class AsyncKeyReads:
     """PostgreSQL: key reads awaited on connections of the event loop's own, ``SIZE`` per
     loop, made when first needed, in autocommit. Each statement is prepared once per
@@ -160,7 +170,15 @@ class AsyncKeyReads:
     psycopg's own loaders: psycopg's cursor machinery costs more processor time per read
     than the rest of an invitee's slot list. A read that fails (a lost connection, a
     server restarting) drops its connection and answers ``NOT_READ``: the request then
-    reads synchronously, the way that reports errors."""
+    reads synchronously, the way that reports errors.
+
+    Requests for the same row share reads, and stay exact: a request may only take the
+    answer of a read *sent after it arrived*, since a read sent earlier can miss a change
+    committed in between. So while a read of the row is on its way, newcomers wait
+    together for one more read, sent the moment the first one lands. A crowd at one
+    organizer's page (everyone asking for the same page key) then costs the database one
+    read per round trip instead of one per visitor, and no visitor ever waits more than
+    two round trips."""
 
     SIZE = 4
 
@@ -190,8 +208,64 @@ class AsyncKeyReads:
         return known
 
     async def first(self, read: KeyRead, params: dict[str, Any]) -> Any:
+        """The row, converted, or None when there is none, or ``NOT_READ``."""
         if not all(isinstance(value, str) for value in params.values()):
             return NOT_READ  # only text keys are sent this way
+        flights: dict[tuple[Any, ...], _Flight] | None = getattr(self._local, "flights", None)
+        if flights is None:
+            flights = self._local.flights = {}
+        key = (read, *sorted(params.items()))
+        flight = flights.get(key)
+        if flight is None:
+            # Nobody is reading this row: read it now; whoever comes meanwhile waits for
+            # the read after this one.
+            flight = flights[key] = _Flight()
+            try:
+                return await self._read(read, params)
+            finally:
+                self._landed(flights, key, read, params)
+        if flight.following is None:
+            flight.following = asyncio.get_running_loop().create_future()
+        # shield: one visitor who leaves does not cancel the read the others wait for.
+        return await asyncio.shield(flight.following)
+
+    def _landed(
+        self,
+        flights: dict[tuple[Any, ...], _Flight],
+        key: tuple[Any, ...],
+        read: KeyRead,
+        params: dict[str, Any],
+    ) -> None:
+        """A read of ``key`` is back: send the one its newcomers wait for, if any."""
+        flight = flights[key]
+        following, flight.following = flight.following, None
+        if following is None:
+            del flights[key]
+            return
+
+        async def follow() -> None:
+            found: Any = NOT_READ
+            try:
+                found = await self._read(read, params)
+            finally:
+                if not following.done():
+                    following.set_result(found)
+                self._landed(flights, key, read, params)
+
+        # Kept until done: the loop holds only a weak reference to its tasks.
+        task = asyncio.ensure_future(follow())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def _tasks(self) -> set[asyncio.Future[None]]:
+        tasks: set[asyncio.Future[None]] | None = getattr(self._local, "tasks", None)
+        if tasks is None:
+            tasks = self._local.tasks = set()
+        return tasks
+
+    async def _read(self, read: KeyRead, params: dict[str, Any]) -> Any:
+        """One read on one of the loop's connections."""
         name, text, names = self._statement(read)
         idle: asyncio.LifoQueue[_LoopConnection | None] | None = getattr(self._local, "idle", None)
         if idle is None:
