@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookwithme import migrate
+from bookwithme import migrate, serving
 from bookwithme.app import create_app
 from bookwithme.config import Settings, listening_url
 from bookwithme.models import OutboxMessage
@@ -68,11 +68,18 @@ def test_settings_without_base_url_take_the_listeners_address(
 def served(
     cli_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
-    """`serve` in process, with uvicorn.run recording what it was given instead of serving;
+    """`serve` in process, with uvicorn.run (one process) and ``serve_processes`` (several)
+    recording what they were given instead of serving;
     no BASE_URL in the environment (put there and taken away, so monkeypatch restores
     whatever `serve` writes)."""
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+
+    def processes(options: dict[str, Any], workers: int) -> int:
+        calls.append(((serving.APP,), {"factory": True, "workers": workers, **options}))
+        return 0
+
+    monkeypatch.setattr(serving, "serve_processes", processes)
     # `serve` sets up the process's logging as it migrates, which in a test process would
     # send every later test's log lines into the output the CLI tests read.
     real_upgrade = migrate.upgrade

@@ -90,7 +90,7 @@ def serve(
     page, private links) point at http://HOST:PORT."""
     import uvicorn
 
-    from bookwithme import migrate
+    from bookwithme import migrate, serving
     from bookwithme.app import create_app
 
     settings = Settings().for_listener(host, port)
@@ -100,6 +100,11 @@ def serve(
     migrate.upgrade(settings.resolved_database_url)
     # Made (or read) once here, so every process signs with the same key.
     settings.resolved_secret_key  # noqa: B018
+    if workers > 1:
+        try:
+            serving.check_free(host, port)
+        except serving.AddressInUse as exc:
+            raise fail(str(exc)) from None
     typer.echo(
         f"bookwithme is serving {settings.base_url} (listening on {host}:{port}, "
         f"{workers} process{'es' if workers > 1 else ''})"
@@ -121,9 +126,11 @@ def serve(
     }
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
-    else:
-        # Each process builds its own app from the same environment.
-        uvicorn.run("bookwithme.app:create_app", factory=True, workers=workers, **options)
+        return
+    # Each process builds its own app from the same environment, on a socket of its own.
+    status = serving.serve_processes(options, workers)
+    if status:
+        raise typer.Exit(status)
 
 
 @app.command()
