@@ -25,7 +25,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Connections per process. Requests use at most REQUEST_CONNECTIONS of them at once (the
 # database gate in web/admission.py); the rest are kept for the background worker and the
 # health check, so a request never waits for a connection. PostgreSQL's max_connections
-# must allow POOL_SIZE + MAX_OVERFLOW for every serve and worker process.
+# must allow POOL_SIZE + MAX_OVERFLOW for every serve and worker process, and for a serve
+# process the AsyncKeyReads.SIZE connections of its version reads (web/admission.py).
 POOL_SIZE = 20
 MAX_OVERFLOW = 10
 REQUEST_CONNECTIONS = 24
