@@ -198,6 +198,9 @@ def _with(**changes: Any) -> dict[str, Any]:
         (_with(weekly={"mon": [{"start": "9:00", "end": "12:00"}]}), "HH:MM"),
         (_with(weekly={"mon": [{"start": "09:00", "end": "25:00"}]}), "HH:MM"),
         (_with(weekly={"mon": [{"start": "09:60", "end": "12:00"}]}), "HH:MM"),
+        # Digits of other scripts are digits to Python, not to the people who read the hours.
+        (_with(weekly={"mon": [{"start": "0\u0669:00", "end": "12:00"}]}), "HH:MM"),
+        (_with(weekly={"mon": [{"start": "09:00", "end": "\uff11\uff12:00"}]}), "HH:MM"),
         (_with(weekly={"monday": []}), "Extra inputs"),
         (_with(weekly={"mon": [{"start": "09:00"}]}), "Field required"),
         (_with(weekly={"mon": [{"start": "09:00", "end": "10:00"}] * 49}), "at most 48"),

@@ -24,7 +24,7 @@ from pydantic import (
 from bookwithme.timezones import ZONE_SCHEMA, is_valid_zone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d|24:00")
+_TIME = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00")  # ASCII digits only
 MAX_INTERVALS_PER_DAY = 48
 MAX_OVERRIDES = 1000
 
@@ -80,7 +80,7 @@ TimeZoneName = Annotated[
 
 # An interval may end at 24:00 but not start there.
 StartOfInterval = Annotated[
-    TimeOfDay, Field(json_schema_extra={"pattern": r"^(?:[01]\d|2[0-3]):[0-5]\d$"})
+    TimeOfDay, Field(json_schema_extra={"pattern": r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$"})
 ]
 
 
