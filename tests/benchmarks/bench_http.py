@@ -3,7 +3,8 @@ server processes, next to a bare FastAPI endpoint served the same way in the sam
 
 The organizer has 1,000 busy blocks over the next 90 days. Every request is different: the
 slots JSON asks for a random 7-day window in the next 60 days in a random time zone, the
-booking page (the HTML people open) is asked in a random time zone. A cache of whole answers
+booking page (the HTML people open) is asked in a random time zone. The last two rows ask
+the same of a random one of 100 such organizers. A cache of whole answers
 can not help with that; the row "one repeated query" shows what a repeated question costs.
 
 Each row is ``wrk -t2 -c32 -d8s`` against a real ``bookwithme serve`` (``--workers N``), the
@@ -27,13 +28,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import func, insert, select, text
 
 from bookwithme import migrate
 from bookwithme.accounts import service as accounts
 from bookwithme.db import make_engine, make_session_factory, session_scope
 from bookwithme.meeting_types import service as meeting_types
-from bookwithme.models import BusyBlock, utcnow
+from bookwithme.models import BusyBlock, User, utcnow
+from bookwithme.scheduling import versions
 from tests.support import crowd, postgres
 
 CONNECTIONS = 32
@@ -96,50 +98,63 @@ class Organizer:
         return f"/api/v1/public/pages/{self.key}/meeting-types/{self.type_id}/slots"
 
 
-def prepare(database_url: str) -> Organizer:
-    """A published organizer in Paris with ``BUSY_BLOCKS`` blocks over ``BUSY_DAYS`` days:
-    most outside working hours, one in ten inside, so days keep free times to show and the
-    engine has real work."""
+def prepare(database_url: str, organizers: int = 1) -> list[Organizer]:
+    """Published organizers in Paris, each with ``BUSY_BLOCKS`` blocks over ``BUSY_DAYS``
+    days: most outside working hours, one in ten inside, so days keep free times to show
+    and the engine has real work."""
     migrate.upgrade(database_url, configure_logging=False)
     engine = make_engine(database_url)
     factory = make_session_factory(engine)
     paris = ZoneInfo("Europe/Paris")
-    rng = random.Random(1)
     today = datetime.now(paris).date()
     first = datetime(today.year, today.month, today.day, tzinfo=paris).astimezone(UTC)
+    made = []
     try:
         with session_scope(factory, write=True) as session:
             org = accounts.get_or_create_organization(session, "Bench")
-            user = accounts.create_user(
-                session, org, email="bench@example.com", name="Bench", time_zone="Europe/Paris"
-            )
-            page = meeting_types.get_page(session, user)
-            meeting_types.publish(session, user, page, False, utcnow())
-            type_id = str(meeting_types.list_types(session, user)[1].id)
-            for i in range(BUSY_BLOCKS):
-                day = first + timedelta(days=rng.randrange(BUSY_DAYS))
-                inside = i % 10 == 0
-                minute = (
-                    rng.randrange(9 * 60, 17 * 60) if inside else rng.randrange(18 * 60, 32 * 60)
+            taken = session.scalar(select(func.count()).select_from(User)) or 0
+            for n in range(taken, taken + organizers):
+                rng = random.Random(n + 1)
+                user = accounts.create_user(
+                    session,
+                    org,
+                    email=f"bench{n}@example.com",
+                    name=f"Bench {n}",
+                    time_zone="Europe/Paris",
                 )
-                start = day + timedelta(minutes=minute)
-                session.add(
-                    BusyBlock(
-                        user_id=user.id,
-                        start_at=start,
-                        end_at=start + timedelta(minutes=rng.choice((15, 30, 60))),
+                page = meeting_types.get_page(session, user)
+                meeting_types.publish(session, user, page, False, utcnow())
+                type_id = str(meeting_types.list_types(session, user)[1].id)
+                rows = []
+                for i in range(BUSY_BLOCKS):
+                    day = first + timedelta(days=rng.randrange(BUSY_DAYS))
+                    inside = i % 10 == 0
+                    minute = (
+                        rng.randrange(9 * 60, 17 * 60)
+                        if inside
+                        else rng.randrange(18 * 60, 32 * 60)
                     )
+                    start = day + timedelta(minutes=minute)
+                    end = start + timedelta(minutes=rng.choice((15, 30, 60)))
+                    rows.append({"user_id": user.id, "start_at": start, "end_at": end})
+                versions.raise_version(session, [user.id])
+                session.execute(
+                    insert(BusyBlock).execution_options(**versions.ALREADY_RAISED), rows
                 )
-            return Organizer(page.key, type_id)
+                made.append(Organizer(page.key, type_id))
+        return made
     finally:
         engine.dispose()
 
 
-def varied_paths(organizer: Organizer, kind: str, count: int = 4096) -> list[str]:
-    rng = random.Random(kind)
+def varied_paths(organizers: list[Organizer], kind: str, count: int = 4096) -> list[str]:
+    """Requests for a random one of ``organizers`` in a random zone (and, for the slots,
+    a random 7-day window in the next 60 days)."""
+    rng = random.Random(f"{kind}-{len(organizers)}")
     today = utcnow().date()
     paths = []
     for _ in range(count):
+        organizer = rng.choice(organizers)
         zone = rng.choice(ZONES)
         if kind == "page":
             paths.append(f"{organizer.page}?tz={zone}")
@@ -233,11 +248,14 @@ def check(base: str, organizer: Organizer) -> str:
     page = httpx.get(base + f"{organizer.page}?tz=Asia/Tokyo", timeout=30)
     page.raise_for_status()
     assert 'name="start"' in page.text or "start=" in page.text, "the page offers no time"
-    slots = httpx.get(base + varied_paths(organizer, "slots", 1)[0], timeout=30).json()
+    slots = httpx.get(base + varied_paths([organizer], "slots", 1)[0], timeout=30).json()
     return f"{len(slots['slots'])} slots in one 7-day window"
 
 
 ROUNDS = 3  # alternating rounds of the page on one and on two processes
+# The last rows spread visitors over this many organizers (each with BUSY_BLOCKS blocks):
+# nobody shares a read with the visitor before, as a crowd at one page does.
+MANY = 100
 
 
 def median(results: list[Result]) -> Result:
@@ -255,11 +273,14 @@ def measure(label: str, database_url: str, data_dir: Path, bare: Result) -> list
     both servers up (an idle server costs nothing), and each row is the median: this
     machine's speed drifts by 10 to 30 % from one minute to the next, and two single
     runs a minute apart compared that drift more than the processes."""
-    organizer = prepare(database_url)
+    (organizer,) = prepare(database_url)
+    many = prepare(database_url, MANY)
     scripts = Path(tempfile.mkdtemp(prefix="bookwithme-wrk-"))
-    slots_script = lua_script(varied_paths(organizer, "slots"), scripts)
-    page_script = lua_script(varied_paths(organizer, "page"), scripts)
-    repeated = varied_paths(organizer, "slots", 1)[0]
+    slots_script = lua_script(varied_paths([organizer], "slots"), scripts)
+    page_script = lua_script(varied_paths([organizer], "page"), scripts)
+    many_slots_script = lua_script(varied_paths(many, "slots"), scripts)
+    many_page_script = lua_script(varied_paths(many, "page"), scripts)
+    repeated = varied_paths([organizer], "slots", 1)[0]
     lines = []
 
     def start(workers: int, cache: bool) -> crowd.Server:
@@ -283,6 +304,8 @@ def measure(label: str, database_url: str, data_dir: Path, bare: Result) -> list
     one, two = start(1, False), start(2, False)
     try:
         slots = warm_and_measure(one, "/", slots_script)
+        many_slots = warm_and_measure(one, "/", many_slots_script)
+        many_page = warm_and_measure(one, "/", many_page_script)
         pages: dict[int, list[Result]] = {1: [], 2: []}
         for _ in range(ROUNDS):
             for workers, server in ((1, one), (2, two)):
@@ -308,6 +331,8 @@ def measure(label: str, database_url: str, data_dir: Path, bare: Result) -> list
             f"(rounds: {', '.join(f'{r:.2f}x' for r in ratios)})",
         ),
         ("slots JSON, one repeated query (answer cache)", 1, hit, ""),
+        (f"slots JSON, random organizer of {MANY}, window and zone", 1, many_slots, ""),
+        (f"booking page HTML, random organizer of {MANY} and zone", 1, many_page, ""),
     ]
     for what, workers, result, extra in rows:
         line = (

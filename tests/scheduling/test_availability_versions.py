@@ -20,6 +20,7 @@ from bookwithme.db import session_scope
 from bookwithme.meeting_types import bookable
 from bookwithme.models import CalendarConnection, User, utcnow
 from bookwithme.scheduling import versions
+from bookwithme.web.admission import NOT_READ
 from tests.factories import create_account
 from tests.scheduling.test_public_slots import Organizer, next_monday, paris
 
@@ -257,45 +258,77 @@ def test_visitors_share_awaited_reads_but_never_one_sent_before_they_came(
     session_factory: sessionmaker[Session],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A crowd at one page shares the version reads (PostgreSQL, ``AsyncKeyReads``), yet a
-    visitor who comes after a change was committed sees it, even while a read sent
-    before the change is still on its way back."""
+    """Visitors share the version reads (PostgreSQL, ``AsyncKeyReads``), at one page and
+    across pages, yet a visitor who comes after a change was committed sees it, even while
+    a read sent before the change is still on its way back."""
     if not database_url.startswith("postgresql"):
         pytest.skip("only PostgreSQL's reads are awaited")
     key_reads = client.app.state.admission.key_reads  # type: ignore[attr-defined]
-    user_id = ada.account.user.id
-    before = version(session_factory, ada)
-    sent = []
+    bob = Organizer(client, create_account(session_factory, "bob@example.com"))
+    user_id, bob_id = ada.account.user.id, bob.account.user.id
+    before, bobs = version(session_factory, ada), version(session_factory, bob)
+    sent: list[list[str]] = []  # the keys of each statement sent
     back = asyncio.Event()  # set when the first read's answer may come back
-    real_read = type(key_reads)._read
+    real_read = type(key_reads)._read_values
 
-    async def slow_read(self, read, params):  # type: ignore[no-untyped-def]
-        found: object = await real_read(self, read, params)
-        sent.append(found)
+    async def slow_read(self, read, values):  # type: ignore[no-untyped-def]
+        found: list[object] = await real_read(self, read, values)
+        sent.append(values)
         if len(sent) == 1:
             await back.wait()  # the first answer is slow to come back
         return found
 
-    monkeypatch.setattr(type(key_reads), "_read", slow_read)
+    monkeypatch.setattr(type(key_reads), "_read_values", slow_read)
 
-    async def crowd() -> tuple[object, list[object], list[object]]:
-        read = bookable.page_owner_read(ada.key)
-        first = asyncio.ensure_future(key_reads.first(*read))
+    async def crowd() -> tuple[object, list[object], object]:
+        def visit(key: str) -> asyncio.Future[object]:
+            return asyncio.ensure_future(key_reads.first(*bookable.page_owner_read(key)))
+
+        first = visit(ada.key)
         while not sent:  # the first visitor's read has been answered by the database
             await asyncio.sleep(0.001)
         with session_scope(session_factory, write=True) as session:
             versions.raise_version(session, [user_id])
-        later = [asyncio.ensure_future(key_reads.first(*read)) for _ in range(20)]
+        later = [visit(key) for key in [ada.key] * 10 + [bob.key] * 10 + ["no-such-page"] * 3]
         await asyncio.sleep(0.01)
         back.set()
         found = await first
         answers = await asyncio.gather(*later)
         # Once everybody is answered, the next visitor reads on their own again.
-        alone = await key_reads.first(*read)
-        return found, answers, [alone]
+        alone = await visit(ada.key)
+        return found, answers, alone
 
     found, answers, alone = asyncio.run(crowd())
     assert found == (user_id, before)  # read before the change, and answered as such
-    assert set(answers) == {(user_id, before + 1)}  # everyone who came after sees it
-    assert alone == [(user_id, before + 1)]
-    assert len(sent) == 3  # the first read, one read for the 20 who came after, one alone
+    # Everyone who came after sees the change, and each their own organizer.
+    assert answers == [(user_id, before + 1)] * 10 + [(bob_id, bobs)] * 10 + [None] * 3
+    assert alone == (user_id, before + 1)
+    # The first read, one statement for the 23 who came after (each key once), one alone.
+    assert sent == [[ada.key], [ada.key, bob.key, "no-such-page"], [ada.key]]
+
+
+def test_a_batch_of_reads_takes_any_text_as_a_key(
+    ada: Organizer,
+    client: TestClient,
+    database_url: str,
+    session_factory: sessionmaker[Session],
+) -> None:
+    """Keys come from addresses people type: quotes, backslashes, commas and braces are
+    keys like any other in the batch's text array, and only the real one is found."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("only PostgreSQL's reads are awaited")
+    key_reads = client.app.state.admission.key_reads  # type: ignore[attr-defined]
+    read, _ = bookable.page_owner_read(ada.key)
+    odd = ['a"b', "c\\d", "{x,y}", "e f", "NULL", "", "\\", '"', "é"]
+
+    async def batch() -> list[object]:
+        found: list[object] = await key_reads._read_values(read, [*odd, ada.key])
+        return found
+
+    found = asyncio.run(batch())
+    assert found == [None] * len(odd) + [(ada.account.user.id, version(session_factory, ada))]
+
+    async def with_nul() -> object:
+        return await key_reads.first(read, {"key": "a\x00b"})
+
+    assert asyncio.run(with_nul()) is NOT_READ  # read the usual way, which refuses it

@@ -34,6 +34,7 @@ import re
 import threading
 import time
 import uuid
+import weakref
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
@@ -153,32 +154,34 @@ T = TypeVar("T")
 NOT_READ = object()  # what ``AsyncKeyReads.first`` answers when it could not ask
 
 
-class _Flight:
-    """The reads of one row (one statement, one key) on one event loop: the read on its
-    way, and the requests that came after it was sent, who wait for the next one."""
+class _LoopReads:
+    """The key reads of one event loop: whether a batch is on its way, and the visitors
+    who came after it was sent, each waiting for the row of their key."""
 
-    __slots__ = ("following",)
+    __slots__ = ("sending", "tasks", "waiting")
 
     def __init__(self) -> None:
-        self.following: asyncio.Future[Any] | None = None
+        self.sending = False
+        self.waiting: dict[tuple[KeyRead, str], asyncio.Future[Any]] = {}
+        self.tasks: set[asyncio.Future[None]] = set()
 
 
 class AsyncKeyReads:
     """PostgreSQL: key reads awaited on connections of the event loop's own, ``SIZE`` per
     loop, made when first needed, in autocommit. Each statement is prepared once per
-    connection and then sent as libpq's prepared-statement call, its row converted by
+    connection and then sent as libpq's prepared-statement call, its rows converted by
     psycopg's own loaders: psycopg's cursor machinery costs more processor time per read
     than the rest of an invitee's slot list. A read that fails (a lost connection, a
     server restarting) drops its connection and answers ``NOT_READ``: the request then
     reads synchronously, the way that reports errors.
 
-    Requests for the same row share reads, and stay exact: a request may only take the
-    answer of a read *sent after it arrived*, since a read sent earlier can miss a change
-    committed in between. So while a read of the row is on its way, newcomers wait
-    together for one more read, sent the moment the first one lands. A crowd at one
-    organizer's page (everyone asking for the same page key) then costs the database one
-    read per round trip instead of one per visitor, and no visitor ever waits more than
-    two round trips."""
+    Visitors share reads, and stay exact: a visitor may only take the answer of a read
+    *sent after they arrived*, since a read sent earlier can miss a change committed in
+    between. So while a read is on its way, newcomers wait together, and the moment it
+    lands one batch is sent for all of them: a statement per kind of key, each key once
+    (``unnest`` of the keys joined to the read). A crowd, at one organizer's page or
+    spread over many, then costs the database one statement per round trip instead of
+    one per visitor, and no visitor waits more than two round trips."""
 
     SIZE = 4
 
@@ -188,85 +191,120 @@ class AsyncKeyReads:
             hide_password=False
         )
         self._local = threading.local()
-        self._statements: dict[KeyRead, tuple[bytes, bytes, tuple[str, ...]]] = {}
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopReads] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+        self._statements: dict[tuple[KeyRead, bool], tuple[bytes, bytes]] = {}
 
-    def _statement(self, read: KeyRead) -> tuple[bytes, bytes, tuple[str, ...]]:
-        """The read's name, its text with numbered parameters ($1…), and their names."""
-        known = self._statements.get(read)
+    def _statement(self, read: KeyRead, batched: bool) -> tuple[bytes, bytes]:
+        """The statement's name and text: the read with its one parameter as ``$1``, or,
+        ``batched``, the same for every key of the text array ``$1``, each row led by
+        its key's place in the array."""
+        known = self._statements.get((read, batched))
         if known is None:
             sql = read.compiled(self.dialect)[0]
-            names: list[str] = []
-
-            def number(match: re.Match[str]) -> str:
-                if match.group(1) not in names:
-                    names.append(match.group(1))
-                return f"${names.index(match.group(1)) + 1}"
-
-            text = re.sub(r"%\((\w+)\)s", number, sql).replace("%%", "%")
+            if len(set(re.findall(r"%\((\w+)\)s", sql))) != 1:
+                raise ValueError("a key read sent ahead takes exactly one parameter")
+            one = re.sub(r"%\((\w+)\)s", "$1", sql).replace("%%", "%")
+            # Built from the read's own compiled statement; the keys go as the parameter.
+            text = (
+                "SELECT keys.place, found.* FROM unnest($1::text[]) WITH ORDINALITY"  # noqa: S608
+                f" AS keys(key, place) CROSS JOIN LATERAL ({one.replace('$1', 'keys.key')})"
+                " AS found"
+                if batched
+                else one
+            )
             name = f"bookwithme_key_read_{len(self._statements)}".encode()
-            known = self._statements[read] = (name, text.encode(), tuple(names))
+            known = self._statements[(read, batched)] = (name, text.encode())
         return known
+
+    def _reads(self) -> _LoopReads:
+        loop = asyncio.get_running_loop()
+        reads = self._loops.get(loop)
+        if reads is None:
+            with self._lock:
+                reads = self._loops.setdefault(loop, _LoopReads())
+        return reads
 
     async def first(self, read: KeyRead, params: dict[str, Any]) -> Any:
         """The row, converted, or None when there is none, or ``NOT_READ``."""
-        if not all(isinstance(value, str) for value in params.values()):
-            return NOT_READ  # only text keys are sent this way
-        flights: dict[tuple[Any, ...], _Flight] | None = getattr(self._local, "flights", None)
-        if flights is None:
-            flights = self._local.flights = {}
-        key = (read, *sorted(params.items()))
-        flight = flights.get(key)
-        if flight is None:
-            # Nobody is reading this row: read it now; whoever comes meanwhile waits for
-            # the read after this one.
-            flight = flights[key] = _Flight()
+        values = list(params.values())
+        if len(values) != 1 or not isinstance(values[0], str) or "\x00" in values[0]:
+            return NOT_READ  # one text key is sent this way; anything else reads as usual
+        key = (read, values[0])
+        reads = self._reads()
+        if not reads.sending:
+            # Nothing on its way: read now; whoever comes meanwhile waits for the next.
+            reads.sending = True
             try:
-                return await self._read(read, params)
+                return (await self._read_batch([key]))[key]
             finally:
-                self._landed(flights, key, read, params)
-        if flight.following is None:
-            flight.following = asyncio.get_running_loop().create_future()
-        # shield: one visitor who leaves does not cancel the read the others wait for.
-        return await asyncio.shield(flight.following)
+                self._send_next(reads)
+        waiting = reads.waiting.get(key)
+        if waiting is None:
+            waiting = reads.waiting[key] = asyncio.get_running_loop().create_future()
+        # shield: one visitor who leaves does not cancel the answer the others wait for.
+        return await asyncio.shield(waiting)
 
-    def _landed(
-        self,
-        flights: dict[tuple[Any, ...], _Flight],
-        key: tuple[Any, ...],
-        read: KeyRead,
-        params: dict[str, Any],
-    ) -> None:
-        """A read of ``key`` is back: send the one its newcomers wait for, if any."""
-        flight = flights[key]
-        following, flight.following = flight.following, None
-        if following is None:
-            del flights[key]
+    def _send_next(self, reads: _LoopReads) -> None:
+        """A batch has landed: send the one its newcomers wait for, if any."""
+        batch, reads.waiting = reads.waiting, {}
+        if not batch:
+            reads.sending = False
             return
 
-        async def follow() -> None:
-            found: Any = NOT_READ
+        async def send() -> None:
+            found: dict[tuple[KeyRead, str], Any] = {}
             try:
-                found = await self._read(read, params)
-            finally:
-                if not following.done():
-                    following.set_result(found)
-                self._landed(flights, key, read, params)
+                found = await self._read_batch(list(batch))
+            except asyncio.CancelledError:  # the loop is closing: nobody waits any more
+                for waiting in (*batch.values(), *reads.waiting.values()):
+                    if not waiting.done():
+                        waiting.set_result(NOT_READ)
+                reads.waiting, reads.sending = {}, False
+                raise
+            for key, waiting in batch.items():
+                if not waiting.done():
+                    waiting.set_result(found[key])
+            self._send_next(reads)
 
         # Kept until done: the loop holds only a weak reference to its tasks.
-        task = asyncio.ensure_future(follow())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = asyncio.ensure_future(send())
+        reads.tasks.add(task)
+        task.add_done_callback(reads.tasks.discard)
 
-    @property
-    def _tasks(self) -> set[asyncio.Future[None]]:
-        tasks: set[asyncio.Future[None]] | None = getattr(self._local, "tasks", None)
-        if tasks is None:
-            tasks = self._local.tasks = set()
-        return tasks
+    async def _read_batch(self, keys: list[tuple[KeyRead, str]]) -> dict[tuple[KeyRead, str], Any]:
+        """Every key's row (converted, None when there is none, ``NOT_READ`` when its
+        statement failed): one statement per kind of read, at once on separate
+        connections."""
+        by_read: dict[KeyRead, list[str]] = {}
+        for read, value in keys:
+            by_read.setdefault(read, []).append(value)
+        answers = await asyncio.gather(
+            *(self._read_values(read, values) for read, values in by_read.items())
+        )
+        found: dict[tuple[KeyRead, str], Any] = {}
+        for (read, values), rows in zip(by_read.items(), answers, strict=True):
+            for value, row in zip(values, rows, strict=True):
+                found[(read, value)] = row
+        return found
 
-    async def _read(self, read: KeyRead, params: dict[str, Any]) -> Any:
-        """One read on one of the loop's connections."""
-        name, text, names = self._statement(read)
+    async def _read_values(self, read: KeyRead, values: list[str]) -> list[Any]:
+        """The rows of ``values`` (distinct keys of one read), in their order."""
+        batched = len(values) > 1
+        name, text = self._statement(read, batched)
+        if batched:
+            array = (
+                "{"
+                + ",".join(
+                    '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values
+                )
+                + "}"
+            )
+            arguments = [array.encode()]
+        else:
+            arguments = [values[0].encode()]
         idle: asyncio.LifoQueue[_LoopConnection | None] | None = getattr(self._local, "idle", None)
         if idle is None:
             idle = self._local.idle = asyncio.LifoQueue()
@@ -279,15 +317,20 @@ class AsyncKeyReads:
                 connection = _LoopConnection(
                     await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
                 )
-            row = await connection.run(name, text, [params[n].encode() for n in names])
+            rows = await connection.run(name, text, arguments)
             kept = connection
         except (psycopg.Error, OSError, ReadFailed):
-            return NOT_READ
+            return [NOT_READ] * len(values)
         finally:
             if kept is None and connection is not None:
                 connection.close()  # failed or cancelled midway: never reused
             idle.put_nowait(kept)
-        return read.converted(self.dialect, row)
+        if not batched:
+            return [read.converted(self.dialect, rows[0] if rows else None)]
+        found: list[Any] = [None] * len(values)
+        for place, *row in reversed(rows):  # the first row of a key wins
+            found[place - 1] = read.converted(self.dialect, tuple(row))
+        return found
 
 
 class ReadFailed(Exception):
@@ -304,7 +347,7 @@ class _LoopConnection:
         self.loader = Transformer(connection)
         self.prepared: set[bytes] = set()
 
-    async def run(self, name: bytes, text: bytes, values: list[bytes]) -> tuple[Any, ...] | None:
+    async def run(self, name: bytes, text: bytes, values: list[bytes]) -> list[tuple[Any, ...]]:
         pgconn = self.pgconn
         if name not in self.prepared:
             pgconn.send_prepare(name, text)
@@ -314,9 +357,9 @@ class _LoopConnection:
         result = await self._result()
         self._check(result, pq.ExecStatus.TUPLES_OK)
         if result.ntuples == 0:
-            return None
+            return []
         self.loader.set_pgresult(result)
-        return self.loader.load_row(0, tuple)
+        return self.loader.load_rows(0, result.ntuples, tuple)
 
     async def _result(self) -> pq.abc.PGresult:
         pgconn = self.pgconn
