@@ -9,7 +9,7 @@ can not help with that; the row "one repeated query" shows what a repeated quest
 
 Each row is ``wrk -t2 -c32 -d8s`` against a real ``bookwithme serve`` (``--workers N``), the
 embedded background worker off so that only the web is measured. The booking page rows are
-the median of alternating rounds on one and two processes, with the worst p99 of the
+the median of alternating rounds (one process, two, many organizers), with the worst p99 of the
 rounds."""
 
 from __future__ import annotations
@@ -252,7 +252,7 @@ def check(base: str, organizer: Organizer) -> str:
     return f"{len(slots['slots'])} slots in one 7-day window"
 
 
-ROUNDS = 3  # alternating rounds of the page on one and on two processes
+ROUNDS = 3  # alternating rounds of the page: one process, two, and many organizers
 # The last rows spread visitors over this many organizers (each with BUSY_BLOCKS blocks):
 # nobody shares a read with the visitor before, as a crowd at one page does.
 MANY = 100
@@ -269,8 +269,9 @@ def measure(label: str, database_url: str, data_dir: Path, bare_url: str) -> lis
     """The rows of one database; each server is warmed up with 2 s of the same requests
     first (zone data loaded, the organizer's busy time read once), then measured.
 
-    The page on one process and on two is measured in ``ROUNDS`` alternating rounds with
-    both servers up (an idle server costs nothing), and each row is the median: this
+    The page on one process, on two, and spread over ``MANY`` organizers is measured in
+    ``ROUNDS`` alternating rounds with both servers up (an idle server costs nothing), and
+    each row is the median: this
     machine's speed drifts by 10 to 30 % from one minute to the next, and two single
     runs a minute apart compared that drift more than the processes. For the same reason
     the bare endpoint is measured again just before each database's rows, and their ratios
@@ -309,11 +310,11 @@ def measure(label: str, database_url: str, data_dir: Path, bare_url: str) -> lis
         bare = wrk(bare_url, "/bare")
         slots = warm_and_measure(one, "/", slots_script)
         many_slots = warm_and_measure(one, "/", many_slots_script)
-        many_page = warm_and_measure(one, "/", many_page_script)
-        pages: dict[int, list[Result]] = {1: [], 2: []}
+        pages: dict[str, list[Result]] = {"one": [], "two": [], "many": []}
         for _ in range(ROUNDS):
-            for workers, server in ((1, one), (2, two)):
-                pages[workers].append(warm_and_measure(server, "/", page_script))
+            pages["one"].append(warm_and_measure(one, "/", page_script))
+            pages["two"].append(warm_and_measure(two, "/", page_script))
+            pages["many"].append(warm_and_measure(one, "/", many_page_script))
     finally:
         one.stop()
         two.stop()
@@ -322,8 +323,8 @@ def measure(label: str, database_url: str, data_dir: Path, bare_url: str) -> lis
         hit = warm_and_measure(cached, repeated, None)
     finally:
         cached.stop()
-    page, page_two = median(pages[1]), median(pages[2])
-    ratios = sorted(b.rps / a.rps for a, b in zip(pages[1], pages[2], strict=True))
+    page, page_two, many_page = median(pages["one"]), median(pages["two"]), median(pages["many"])
+    ratios = sorted(b.rps / a.rps for a, b in zip(pages["one"], pages["two"], strict=True))
     rows = [
         ("bare FastAPI endpoint, just before", 1, bare, ""),
         ("slots JSON, random window and zone", 1, slots, ""),
