@@ -325,16 +325,32 @@ def _encoded_value(value: str) -> str:
 
 
 def _time_links(starts: Sequence[int], zone: str, start_url: str, lang: str, clock: int) -> Markup:
-    """A day's free times as links to the details step (as ``month_grid``, written here)."""
-    label = clock_label(lang, clock)
+    """A day's free times as links to the details step (as ``month_grid``, written here).
+    What follows the page's address in a link (the instant, the time as shown) depends
+    only on the instant, the zone, the language and the clock: it is written once and
+    kept, since the same times are offered to everyone who looks at the same days."""
+    tails = _link_tails(zone, lang, clock)
     base = escape(start_url)
-    return Markup(  # noqa: S704 (the address is escaped, the instant percent-encoded)
-        "".join(
-            f'<a class="time" href="{base}{_encoded_instant(iso)}">'
-            f"{escape(label(int(iso[11:13]), int(iso[14:16])))}</a>"
-            for iso in local_times(zone).many(starts)
-        )
-    )
+    links = []
+    for seconds in starts:
+        tail = tails.get(seconds)
+        if tail is None:
+            if len(tails) > _LINK_TAILS_KEPT:
+                tails.clear()
+            iso = local_times(zone)(seconds)
+            time = clock_label(lang, clock)(int(iso[11:13]), int(iso[14:16]))
+            tail = tails[seconds] = f'{_encoded_instant(iso)}">{escape(time)}</a>'
+        links.append(f'<a class="time" href="{base}{tail}')
+    # The address is escaped, the instant percent-encoded, the time escaped.
+    return Markup("".join(links))  # noqa: S704
+
+
+_LINK_TAILS_KEPT = 4096  # instants per zone, language and clock
+
+
+@lru_cache(maxsize=256)
+def _link_tails(zone: str, lang: str, clock: int) -> dict[int, str]:
+    return {}
 
 
 @lru_cache(maxsize=8192)
