@@ -252,7 +252,7 @@ def check(base: str, organizer: Organizer) -> str:
     return f"{len(slots['slots'])} slots in one 7-day window"
 
 
-ROUNDS = 3  # alternating rounds of the page: one process, two, and many organizers
+ROUNDS = 5  # alternating rounds of the page: one process, two, and many organizers
 # The last rows spread visitors over this many organizers (each with BUSY_BLOCKS blocks):
 # nobody shares a read with the visitor before, as a crowd at one page does.
 MANY = 100
