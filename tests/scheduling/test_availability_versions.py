@@ -332,3 +332,49 @@ def test_a_batch_of_reads_takes_any_text_as_a_key(
         return await key_reads.first(read, {"key": "a\x00b"})
 
     assert asyncio.run(with_nul()) is NOT_READ  # read the usual way, which refuses it
+
+
+def test_visitors_waiting_for_a_batch_that_fails_read_the_usual_way(
+    ada: Organizer,
+    client: TestClient,
+    database_url: str,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A shared read that fails unexpectedly answers ``NOT_READ`` to everyone waiting for
+    it (they read synchronously, which reports errors), and the next visitors share
+    reads again: nobody is left waiting."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("only PostgreSQL's reads are awaited")
+    key_reads = client.app.state.admission.key_reads  # type: ignore[attr-defined]
+    owner = (ada.account.user.id, version(session_factory, ada))
+    real = type(key_reads)._read_batch
+    batches = []
+    hold = asyncio.Event()
+
+    async def flaky(self, keys):  # type: ignore[no-untyped-def]
+        batches.append(keys)
+        if len(batches) == 1:
+            await hold.wait()
+        if len(batches) == 2:
+            raise RuntimeError("something nobody planned for")
+        return await real(self, keys)
+
+    monkeypatch.setattr(type(key_reads), "_read_batch", flaky)
+
+    async def visits() -> tuple[object, list[object], object]:
+        def visit() -> asyncio.Future[object]:
+            return asyncio.ensure_future(key_reads.first(*bookable.page_owner_read(ada.key)))
+
+        first = visit()
+        await asyncio.sleep(0.01)
+        later = [visit() for _ in range(5)]
+        await asyncio.sleep(0.01)
+        hold.set()
+        return await first, await asyncio.gather(*later), await visit()
+
+    found, later, after = asyncio.run(visits())
+    assert found == owner
+    assert later == [NOT_READ] * 5
+    assert after == owner
+    assert len(batches) == 3

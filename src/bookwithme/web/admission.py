@@ -30,6 +30,7 @@ exclusion constraint); the gates only keep the server responsive.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import threading
 import time
@@ -50,6 +51,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bookwithme.errors import Busy
 from bookwithme.key_reads import MEMORY_ONLY, PREFETCHED, KeyRead, WouldRead
+
+log = logging.getLogger("bookwithme")
 
 MAX_WAIT = 8.0  # seconds a request may wait for admission, all gates together
 LANE_MAX_WAITING = 500  # per organizer and process; beyond it the answer is 503 at once
@@ -264,9 +267,12 @@ class AsyncKeyReads:
                         waiting.set_result(NOT_READ)
                 reads.waiting, reads.sending = {}, False
                 raise
+            except Exception:
+                # Never leave visitors waiting: they read the usual way, which reports it.
+                log.exception("the shared key reads failed")
             for key, waiting in batch.items():
                 if not waiting.done():
-                    waiting.set_result(found[key])
+                    waiting.set_result(found.get(key, NOT_READ))
             self._send_next(reads)
 
         # Kept until done: the loop holds only a weak reference to its tasks.
