@@ -20,7 +20,7 @@ from bookwithme.db import session_scope
 from bookwithme.meeting_types import bookable
 from bookwithme.models import CalendarConnection, User, utcnow
 from bookwithme.scheduling import versions
-from bookwithme.web.admission import NOT_READ
+from bookwithme.web.admission import NOT_READ, AsyncKeyReads
 from tests.factories import create_account
 from tests.scheduling.test_public_slots import Organizer, next_monday, paris
 
@@ -34,6 +34,15 @@ def ada(client: TestClient, session_factory: sessionmaker[Session]) -> Organizer
         session_factory, "ada@example.com", time_zone="Europe/Paris", is_admin=True
     )
     return Organizer(client, account)
+
+
+@pytest.fixture
+def key_reads(client: TestClient, database_url: str) -> AsyncKeyReads:
+    """The app's awaited key reads: PostgreSQL only (SQLite reads on the event loop)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("only PostgreSQL's reads are awaited")
+    found: AsyncKeyReads = client.app.state.admission.key_reads  # type: ignore[attr-defined]
+    return found
 
 
 def monday_at(ada: Organizer) -> list[str]:
@@ -231,11 +240,8 @@ def test_lost_database_connections_are_made_again(
 
 
 def test_key_reads_awaited_on_postgresql_answer_as_the_session_would(
-    ada: Organizer, client: TestClient, database_url: str, session_factory: sessionmaker[Session]
+    ada: Organizer, key_reads: AsyncKeyReads, session_factory: sessionmaker[Session]
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("only PostgreSQL's reads are awaited")
-    key_reads = client.app.state.admission.key_reads  # type: ignore[attr-defined]
     with session_factory() as session:
         expected = bookable.page_owner(session, ada.key)
     assert expected is not None
@@ -254,16 +260,13 @@ def test_key_reads_awaited_on_postgresql_answer_as_the_session_would(
 def test_visitors_share_awaited_reads_but_never_one_sent_before_they_came(
     ada: Organizer,
     client: TestClient,
-    database_url: str,
+    key_reads: AsyncKeyReads,
     session_factory: sessionmaker[Session],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Visitors share the version reads (PostgreSQL, ``AsyncKeyReads``), at one page and
     across pages, yet a visitor who comes after a change was committed sees it, even while
     a read sent before the change is still on its way back."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("only PostgreSQL's reads are awaited")
-    key_reads = client.app.state.admission.key_reads  # type: ignore[attr-defined]
     bob = Organizer(client, create_account(session_factory, "bob@example.com"))
     user_id, bob_id = ada.account.user.id, bob.account.user.id
     before, bobs = version(session_factory, ada), version(session_factory, bob)
@@ -308,16 +311,10 @@ def test_visitors_share_awaited_reads_but_never_one_sent_before_they_came(
 
 
 def test_a_batch_of_reads_takes_any_text_as_a_key(
-    ada: Organizer,
-    client: TestClient,
-    database_url: str,
-    session_factory: sessionmaker[Session],
+    ada: Organizer, key_reads: AsyncKeyReads, session_factory: sessionmaker[Session]
 ) -> None:
     """Keys come from addresses people type: quotes, backslashes, commas and braces are
     keys like any other in the batch's text array, and only the real one is found."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("only PostgreSQL's reads are awaited")
-    key_reads = client.app.state.admission.key_reads  # type: ignore[attr-defined]
     read, _ = bookable.page_owner_read(ada.key)
     odd = ['a"b', "c\\d", "{x,y}", "e f", "NULL", "", "\\", '"', "é"]
 
@@ -336,17 +333,13 @@ def test_a_batch_of_reads_takes_any_text_as_a_key(
 
 def test_visitors_waiting_for_a_batch_that_fails_read_the_usual_way(
     ada: Organizer,
-    client: TestClient,
-    database_url: str,
+    key_reads: AsyncKeyReads,
     session_factory: sessionmaker[Session],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A shared read that fails unexpectedly answers ``NOT_READ`` to everyone waiting for
     it (they read synchronously, which reports errors), and the next visitors share
     reads again: nobody is left waiting."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("only PostgreSQL's reads are awaited")
-    key_reads = client.app.state.admission.key_reads  # type: ignore[attr-defined]
     owner = (ada.account.user.id, version(session_factory, ada))
     real = type(key_reads)._read_batch
     batches = []
