@@ -282,6 +282,26 @@ def test_the_clock_follows_the_locale_and_the_toggle(
         )
 
 
+def test_time_links_kept_for_one_zone_language_and_clock_serve_only_that(ada: Page) -> None:
+    """The part of a time link after the page's address is kept per zone, language and
+    clock: asked again, or asked in another of those, each page writes its own."""
+    pages_invitee._link_tails.cache_clear()
+    monday = next_monday()
+    asks = [
+        (US, "America/New_York", f"3:00{NBSP}AM"),
+        (US, "America/New_York", f"3:00{NBSP}AM"),
+        (GB, "America/New_York", "03:00"),
+        (US, "Asia/Kolkata", f"1:30{NBSP}PM"),
+        (FRENCH, "Asia/Kolkata", "13:30"),
+        (US, "America/New_York", f"3:00{NBSP}AM"),
+    ]
+    for headers, zone, label in asks:
+        html = page(ada, headers, tz=zone, day=monday.isoformat())
+        start, shown = offered(html)[0]
+        assert shown == label, (headers, zone)
+        assert start == slots_api(ada, monday, zone)[0]
+
+
 def test_the_details_step_uses_the_same_clock(ada: Page) -> None:
     monday = next_monday()
     html = page(ada, US, tz="America/New_York", day=monday.isoformat())
