@@ -274,8 +274,8 @@ def test_visitors_share_awaited_reads_but_never_one_sent_before_they_came(
     back = asyncio.Event()  # set when the first read's answer may come back
     real_read = type(key_reads)._read_values
 
-    async def slow_read(self, read, values):  # type: ignore[no-untyped-def]
-        found: list[object] = await real_read(self, read, values)
+    async def slow_read(self, reads, read, values):  # type: ignore[no-untyped-def]
+        found: list[object] = await real_read(self, reads, read, values)
         sent.append(values)
         if len(sent) == 1:
             await back.wait()  # the first answer is slow to come back
@@ -319,7 +319,8 @@ def test_a_batch_of_reads_takes_any_text_as_a_key(
     odd = ['a"b', "c\\d", "{x,y}", "e f", "NULL", "", "\\", '"', "é"]
 
     async def batch() -> list[object]:
-        found: list[object] = await key_reads._read_values(read, [*odd, ada.key])
+        reads = key_reads._reads()
+        found: list[object] = await key_reads._read_values(reads, read, [*odd, ada.key])
         return found
 
     found = asyncio.run(batch())
@@ -345,13 +346,13 @@ def test_visitors_waiting_for_a_batch_that_fails_read_the_usual_way(
     batches = []
     hold = asyncio.Event()
 
-    async def flaky(self, keys):  # type: ignore[no-untyped-def]
+    async def flaky(self, reads, keys):  # type: ignore[no-untyped-def]
         batches.append(keys)
         if len(batches) == 1:
             await hold.wait()
         if len(batches) == 2:
             raise RuntimeError("something nobody planned for")
-        return await real(self, keys)
+        return await real(self, reads, keys)
 
     monkeypatch.setattr(type(key_reads), "_read_batch", flaky)
 

@@ -158,12 +158,16 @@ NOT_READ = object()  # what ``AsyncKeyReads.first`` answers when it could not as
 
 
 class _LoopReads:
-    """The key reads of one event loop: whether a batch is on its way, and the visitors
-    who came after it was sent, each waiting for the row of their key."""
+    """The key reads of one event loop: its connections (``None``, a place for one not made
+    yet), whether a batch is on its way, and the visitors who came after it was sent, each
+    waiting for the row of their key."""
 
-    __slots__ = ("sending", "tasks", "waiting")
+    __slots__ = ("idle", "sending", "tasks", "waiting")
 
-    def __init__(self) -> None:
+    def __init__(self, size: int) -> None:
+        self.idle: asyncio.LifoQueue[_LoopConnection | None] = asyncio.LifoQueue()
+        for _ in range(size):
+            self.idle.put_nowait(None)
         self.sending = False
         self.waiting: dict[tuple[KeyRead, str], asyncio.Future[Any]] = {}
         self.tasks: set[asyncio.Future[None]] = set()
@@ -193,7 +197,6 @@ class AsyncKeyReads:
         self.conninfo = engine.url.set(drivername="postgresql").render_as_string(
             hide_password=False
         )
-        self._local = threading.local()
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopReads] = (
             weakref.WeakKeyDictionary()
         )
@@ -227,7 +230,7 @@ class AsyncKeyReads:
         reads = self._loops.get(loop)
         if reads is None:
             with self._lock:
-                reads = self._loops.setdefault(loop, _LoopReads())
+                reads = self._loops.setdefault(loop, _LoopReads(self.SIZE))
         return reads
 
     async def first(self, read: KeyRead, params: dict[str, Any]) -> Any:
@@ -241,7 +244,7 @@ class AsyncKeyReads:
             # Nothing on its way: read now; whoever comes meanwhile waits for the next.
             reads.sending = True
             try:
-                return (await self._read_batch([key]))[key]
+                return (await self._read_batch(reads, [key]))[key]
             finally:
                 self._send_next(reads)
         waiting = reads.waiting.get(key)
@@ -260,7 +263,7 @@ class AsyncKeyReads:
         async def send() -> None:
             found: dict[tuple[KeyRead, str], Any] = {}
             try:
-                found = await self._read_batch(list(batch))
+                found = await self._read_batch(reads, list(batch))
             except asyncio.CancelledError:  # the loop is closing: nobody waits any more
                 for waiting in (*batch.values(), *reads.waiting.values()):
                     if not waiting.done():
@@ -280,7 +283,9 @@ class AsyncKeyReads:
         reads.tasks.add(task)
         task.add_done_callback(reads.tasks.discard)
 
-    async def _read_batch(self, keys: list[tuple[KeyRead, str]]) -> dict[tuple[KeyRead, str], Any]:
+    async def _read_batch(
+        self, reads: _LoopReads, keys: list[tuple[KeyRead, str]]
+    ) -> dict[tuple[KeyRead, str], Any]:
         """Every key's row (converted, None when there is none, ``NOT_READ`` when its
         statement failed): one statement per kind of read, at once on separate
         connections."""
@@ -288,7 +293,7 @@ class AsyncKeyReads:
         for read, value in keys:
             by_read.setdefault(read, []).append(value)
         answers = await asyncio.gather(
-            *(self._read_values(read, values) for read, values in by_read.items())
+            *(self._read_values(reads, read, values) for read, values in by_read.items())
         )
         found: dict[tuple[KeyRead, str], Any] = {}
         for (read, values), rows in zip(by_read.items(), answers, strict=True):
@@ -296,7 +301,7 @@ class AsyncKeyReads:
                 found[(read, value)] = row
         return found
 
-    async def _read_values(self, read: KeyRead, values: list[str]) -> list[Any]:
+    async def _read_values(self, reads: _LoopReads, read: KeyRead, values: list[str]) -> list[Any]:
         """The rows of ``values`` (distinct keys of one read), in their order."""
         batched = len(values) > 1
         name, text = self._statement(read, batched)
@@ -311,11 +316,7 @@ class AsyncKeyReads:
             arguments = [array.encode()]
         else:
             arguments = [values[0].encode()]
-        idle: asyncio.LifoQueue[_LoopConnection | None] | None = getattr(self._local, "idle", None)
-        if idle is None:
-            idle = self._local.idle = asyncio.LifoQueue()
-            for _ in range(self.SIZE):
-                idle.put_nowait(None)  # a place for a connection not made yet
+        idle = reads.idle
         connection = await idle.get()
         kept = None  # what goes back: the connection once it answered, else a free place
         try:
